@@ -1,0 +1,131 @@
+# a4nn: MPI-distributed neural architecture search with learning-curve prediction.
+#
+#   make                 CPU build (CUDA backend added automatically when nvcc is found)
+#   make CUDA=0|1        force the CUDA backend off / on
+#   make test            build and run every test (ends with "N passed, N failed")
+#   make bench           build and run the benchmarks
+#   make demo            set up, generate the default data and run the default search
+#   make install PREFIX=/opt/a4nn
+#
+# Every target that runs something first calls scripts/setup-debian.sh, which
+# installs missing Debian packages when run as root and otherwise lists them.
+
+PREFIX ?= /usr/local
+BUILD  ?= build
+CC      = mpicc
+NVCC   ?= $(shell command -v nvcc 2>/dev/null || (test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc))
+CUDA_HOME ?= /usr/local/cuda
+ARCH   ?= -march=native
+OPT    ?= -O3
+
+# Library paths: pkg-config when it knows them, Debian's layout otherwise.
+PKGS      = hdf5-openmpi gsl openblas inih libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/hdf5/openmpi -I/usr/include/x86_64-linux-gnu/openblas-pthread)
+HDF5_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%hdf5%,$(shell pkg-config --libs-only-L hdf5-openmpi 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/hdf5/openmpi)
+BLAS_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%,$(shell pkg-config --libs-only-L openblas 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/openblas-pthread)
+
+WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  = -std=c11 $(OPT) $(ARCH) -g -fopenmp -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS)
+LDFLAGS = -fopenmp -L$(HDF5_LIBDIR) -Wl,-rpath,$(HDF5_LIBDIR) -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR)
+LDLIBS  = -lhdf5 -lgsl -lopenblas -linih -lpng16 -lz -ldl -lm -lpthread
+
+# ---- CUDA backend: on when nvcc is found, unless CUDA=0 ----------------------
+ifeq ($(CUDA),)
+  CUDA := $(if $(NVCC),1,0)
+endif
+CU_SRC := $(wildcard src/*/*.cu)
+ifeq ($(CUDA),1)
+  ifeq ($(CU_SRC),)
+    CUDA_STATUS = on (nvcc $(NVCC)), but no CUDA sources yet
+  else
+    CUDA_STATUS = on (nvcc $(NVCC), cuDNN, cuBLAS, NCCL from $(CUDA_HOME))
+  endif
+  CFLAGS  += -DA4NN_CUDA=1 -I$(CUDA_HOME)/include
+  LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
+  LDLIBS  += -lcudnn -lcublas -lnccl -lcudart -lstdc++
+  NVFLAGS  = -O3 -std=c++17 -Iinclude -I$(CUDA_HOME)/include $(shell pkg-config --cflags-only-I ompi-c 2>/dev/null) \
+             -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -Werror all-warnings
+  CU_OBJ   = $(patsubst src/%.cu,$(BUILD)/obj/%.cu.o,$(CU_SRC))
+else
+  CUDA_STATUS = off$(if $(NVCC), (CUDA=0),  (nvcc not found))
+  CU_OBJ   =
+endif
+
+# ---- sources: every module directory under src/ goes into liba4nn.a ----------
+LIB_SRC  := $(filter-out src/app/%,$(wildcard src/*/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+APP_SRC  := $(wildcard src/app/*.c)
+APP_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRC))
+TOOL_DIRS:= $(patsubst tools/%/,%,$(dir $(wildcard tools/*/main.c)))
+TOOLS    := $(foreach t,$(TOOL_DIRS),$(BUILD)/a4nn-$(t))
+TEST_SRC := $(wildcard test/test_*.c)
+TESTS    := $(patsubst test/%.c,$(BUILD)/test/%,$(TEST_SRC))
+BENCH_SRC:= $(wildcard bench/bench_*.c)
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+LIB      := $(BUILD)/liba4nn.a
+BIN      := $(BUILD)/a4nn
+
+.PHONY: all setup test bench demo install clean status tests benches
+.DEFAULT_GOAL := all
+
+all: status $(BIN) $(TOOLS)
+
+status:
+	@echo "a4nn build: CPU backend on (OpenBLAS, OpenMP); CUDA backend $(CUDA_STATUS)"
+
+setup:
+	@scripts/setup-debian.sh
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/a4nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: src/%.cu $(wildcard include/a4nn/*.h)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ) $(CU_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(APP_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(APP_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/a4nn-%: tools/%/*.c $(LIB) $(wildcard include/a4nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/test/%: test/%.c test/testutil.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itest $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+tests: all $(TESTS)
+benches: all $(BENCHES)
+
+# The targets a user runs: set up the machine first, then build in a sub-make
+# (so library flags are read after the packages are installed).
+test: setup
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) test/run.sh
+
+bench: setup
+	@$(MAKE) --no-print-directory benches
+	@BUILD=$(BUILD) bench/run.sh
+
+demo: setup
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: all
+	install -d $(PREFIX)/bin $(PREFIX)/share/a4nn/configs $(PREFIX)/share/a4nn/jobs $(PREFIX)/share/modulefiles/a4nn
+	install -m 755 $(BIN) $(TOOLS) $(PREFIX)/bin/
+	cp -r configs/. $(PREFIX)/share/a4nn/configs/
+	cp -r jobs/. $(PREFIX)/share/a4nn/jobs/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,47 @@
+/* a4nn: one binary, one subcommand per task. */
+#include <stdio.h>
+#include <string.h>
+
+#include "a4nn/util.h"
+#include "app.h"
+
+static const a4nn_command commands[] = {
+    {"genome", "decode a genome: layers, parameters, MFLOPs", cmd_genome},
+};
+
+int app_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "a4nn %s: neural architecture search with learning-curve prediction\n\n"
+                 "usage: a4nn <command> [options]   (a4nn <command> --help for details)\n\n"
+                 "commands:\n",
+            A4NN_VERSION);
+    for (size_t i = 0; i < A4NN_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("a4nn %s\n", A4NN_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < A4NN_ARRAY_LEN(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "a4nn: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
