@@ -34,12 +34,8 @@ ifeq ($(CUDA),)
   CUDA := $(if $(NVCC),1,0)
 endif
 CU_SRC := $(wildcard src/*/*.cu)
-ifeq ($(CUDA),1)
-  ifeq ($(CU_SRC),)
-    CUDA_STATUS = on (nvcc $(NVCC)), but no CUDA sources yet
-  else
-    CUDA_STATUS = on (nvcc $(NVCC), cuDNN, cuBLAS, NCCL from $(CUDA_HOME))
-  endif
+ifeq ($(CUDA)$(if $(CU_SRC),,none),1)
+  CUDA_STATUS = on (nvcc $(NVCC), cuDNN, cuBLAS, NCCL from $(CUDA_HOME))
   CFLAGS  += -DA4NN_CUDA=1 -I$(CUDA_HOME)/include
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
   LDLIBS  += -lcudnn -lcublas -lnccl -lcudart -lstdc++
@@ -48,7 +44,7 @@ ifeq ($(CUDA),1)
              -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -Werror all-warnings
   CU_OBJ   = $(patsubst src/%.cu,$(BUILD)/obj/%.cu.o,$(CU_SRC))
 else
-  CUDA_STATUS = off$(if $(NVCC), (CUDA=0),  (nvcc not found))
+  CUDA_STATUS = off$(if $(filter 0,$(CUDA)), (CUDA=0),$(if $(NVCC), (no CUDA sources), (nvcc not found)))
   CU_OBJ   =
 endif
 

@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export A4NN_BUILD="$PWD/$BUILD"
+if [[ -z ${A4NN_SHARED:-} && -d ../shared ]]; then export A4NN_SHARED="$(cd ../shared && pwd)"; fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 filter=${1:-}
 report="$BUILD/bench-report.txt"

@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export A4NN_BUILD="$PWD/$BUILD"
+# reference data: ../shared beside the checkout unless A4NN_SHARED says otherwise
+if [[ -z ${A4NN_SHARED:-} && -d ../shared ]]; then export A4NN_SHARED="$(cd ../shared && pwd)"; fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 filter=${1:-}

@@ -10,6 +10,7 @@ typedef struct {
 } a4nn_command;
 
 int cmd_genome(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* Returns 1 when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);

@@ -7,6 +7,7 @@
 
 static const a4nn_command commands[] = {
     {"genome", "decode a genome: layers, parameters, MFLOPs", cmd_genome},
+    {"train", "train one genome and print its learning curve", cmd_train},
 };
 
 int app_wants_help(int argc, char **argv)

@@ -1,0 +1,231 @@
+/* nn: networks built from a decoded genome (a4nn_arch), their training, and
+ * the backend interface that the CPU and CUDA implementations fill in. */
+#ifndef A4NN_NN_H
+#define A4NN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "a4nn/search.h"
+#include "a4nn/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- backend interface ---------------------------------------------------
+ * A backend is a table of functions over its own buffers ("device" memory:
+ * host memory for the CPU backend, GPU memory for CUDA). Tensors are NCHW
+ * float32. Unless stated otherwise an output is overwritten; entries marked
+ * "accumulates" add into their output (+=), because in a network DAG a tensor
+ * that feeds several ops receives the sum of their gradients. */
+
+typedef struct {
+    int n, c_in, h_in, w_in; /* input  [n, c_in, h_in, w_in] */
+    int c_out, h_out, w_out; /* output [n, c_out, h_out, w_out] */
+    int k, pad;              /* square kernel, stride 1 */
+    int bias;                /* has a bias of c_out */
+} a4nn_conv_desc;
+
+typedef struct a4nn_backend a4nn_backend;
+struct a4nn_backend {
+    const char *name;
+    void *ctx; /* the backend's own state: handles, workspaces, caches */
+
+    float *(*alloc)(void *ctx, size_t n_floats);
+    void (*free)(void *ctx, float *p);
+    void (*upload)(void *ctx, float *dst, const float *src, size_t n_floats);
+    void (*download)(void *ctx, float *dst, const float *src, size_t n_floats);
+    void (*zero)(void *ctx, float *p, size_t n_floats);
+
+    /* y = conv(x, w) + b; w is [c_out, c_in, k, k] */
+    void (*conv_forward)(void *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
+                         const float *b, float *y);
+    /* dw, db overwritten; dx (may be NULL) accumulates */
+    void (*conv_backward)(void *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
+                          const float *dy, float *dx, float *dw, float *db);
+
+    /* BatchNorm2d over [n, c, hw]. train: batch statistics, saved into
+     * save_mean/save_invstd, and running stats updated with momentum (PyTorch
+     * semantics: running = (1 - m) running + m batch, unbiased variance).
+     * eval: running statistics. */
+    void (*bn_forward)(void *ctx, int n, int c, int hw, const float *x, const float *gamma,
+                       const float *beta, float *running_mean, float *running_var,
+                       float *save_mean, float *save_invstd, float *y, int train,
+                       float momentum, float eps);
+    /* dgamma, dbeta overwritten; dx accumulates (training-mode gradient) */
+    void (*bn_backward)(void *ctx, int n, int c, int hw, const float *x, const float *dy,
+                        const float *gamma, const float *save_mean, const float *save_invstd,
+                        float *dx, float *dgamma, float *dbeta);
+
+    void (*relu_forward)(void *ctx, size_t n, const float *x, float *y);
+    /* dx accumulates dy where y > 0 */
+    void (*relu_backward)(void *ctx, size_t n, const float *y, const float *dy, float *dx);
+
+    /* 2x2 stride 2, floor; [n, c, h, w] -> [n, c, h/2, w/2] */
+    void (*maxpool_forward)(void *ctx, int n, int c, int h, int w, const float *x, float *y);
+    /* dx accumulates dy at the (first) argmax of each window */
+    void (*maxpool_backward)(void *ctx, int n, int c, int h, int w, const float *x,
+                             const float *dy, float *dx);
+
+    /* global average pool [n, c, h, w] -> [n, c]; backward accumulates */
+    void (*gap_forward)(void *ctx, int n, int c, int hw, const float *x, float *y);
+    void (*gap_backward)(void *ctx, int n, int c, int hw, const float *dy, float *dx);
+
+    /* y[n, out] = x[n, in] w[out, in]^T + b[out]; dw, db overwritten, dx accumulates */
+    void (*linear_forward)(void *ctx, int n, int in, int out, const float *x, const float *w,
+                           const float *b, float *y);
+    void (*linear_backward)(void *ctx, int n, int in, int out, const float *x, const float *w,
+                            const float *dy, float *dx, float *dw, float *db);
+
+    /* Channel-slice copy for concatenation: for each image, channels
+     * [0, c_src) of src ([n, c_src, hw]) go to channels [off, off + c_src) of
+     * dst ([n, c_dst, hw]). Forward overwrites; backward (slice_back) adds the
+     * slice of dst into src, i.e. accumulates a gradient. */
+    void (*concat_forward)(void *ctx, int n, int c_src, int c_dst, int off, int hw,
+                           const float *src, float *dst);
+    void (*concat_backward)(void *ctx, int n, int c_src, int c_dst, int off, int hw,
+                            const float *ddst, float *dsrc);
+
+    /* Mean softmax cross-entropy of logits [n, k] against labels (a buffer of
+     * n labels stored as floats on the device). Writes dlogits (already
+     * divided by n; may be NULL in evaluation) and returns the summed loss
+     * and the number of correct argmax predictions through host pointers. */
+    void (*softmax_xent)(void *ctx, int n, int k, const float *logits, const float *labels,
+                         float *dlogits, double *loss_sum, int *correct);
+
+    /* sum of squares of n floats (for gradient-norm clipping) */
+    double (*sumsq)(void *ctx, size_t n, const float *x);
+    void (*scale)(void *ctx, size_t n, float *x, float s);
+    /* PyTorch SGD: v = momentum v + (g + wd w); w -= lr v */
+    void (*sgd_step)(void *ctx, size_t n, float *w, const float *g, float *v, float lr,
+                     float momentum, float weight_decay);
+
+    /* Batch assembly: x[i] = images[idx[i]] (sample_size floats each) and
+     * y[i] = labels[idx[i]], from a dataset resident on the device (see
+     * dataset_upload); idx is a host array of n indices. */
+    void (*gather)(void *ctx, const float *images, const float *labels, const long *idx, int n,
+                   size_t sample_size, float *x, float *y);
+
+    void (*destroy)(void *ctx);
+};
+
+/* CPU backend: im2col/GEMM convolutions on OpenBLAS, OpenMP over the batch.
+ * n_threads <= 0 uses all cores. */
+a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err);
+#ifdef A4NN_CUDA
+/* CUDA backend: cuDNN convolutions/BatchNorm, cuBLAS GEMM, one device. */
+a4nn_backend *a4nn_backend_cuda_create(int device, a4nn_error *err);
+#endif
+/* "cpu", "cuda" or "auto" (CUDA when built in and a GPU is visible). */
+a4nn_backend *a4nn_backend_create(const char *name, int n_threads, int device, a4nn_error *err);
+void a4nn_backend_free(a4nn_backend *be);
+/* 1 when this build has the CUDA backend and a GPU is visible. */
+int a4nn_cuda_available(void);
+
+/* ---- networks --------------------------------------------------------------- */
+
+typedef struct a4nn_net a4nn_net;
+
+/* Allocates every buffer once for batches of up to max_batch images and
+ * initialises weights (He normal for conv/linear weights, BN gamma 1 beta 0,
+ * biases 0) from seed. */
+a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be, uint64_t seed,
+                         a4nn_error *err);
+void a4nn_net_free(a4nn_net *net);
+
+/* Forward pass of `batch` images x (device buffer [batch, c, h, w]); returns
+ * the device buffer of logits [batch, n_classes]. train selects BatchNorm
+ * batch statistics (and updates running statistics). */
+const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train);
+/* Backward pass from dlogits (device, [batch, n_classes]) after a training
+ * forward pass: fills the flat gradient buffer. */
+void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch);
+
+/* All parameters and all gradients are each one contiguous device buffer,
+ * so allreduce, clipping, the optimizer and checkpoints are one call each. */
+size_t a4nn_net_param_count(const a4nn_net *net);
+float *a4nn_net_params(a4nn_net *net);
+float *a4nn_net_grads(a4nn_net *net);
+/* BatchNorm running means and variances, also contiguous. */
+size_t a4nn_net_buffer_count(const a4nn_net *net);
+float *a4nn_net_buffers(a4nn_net *net);
+a4nn_backend *a4nn_net_backend(a4nn_net *net);
+const a4nn_arch *a4nn_net_arch(const a4nn_net *net);
+
+/* ---- datasets and training ---------------------------------------------- */
+
+/* A split held in host memory, already normalised. */
+typedef struct {
+    const float *images; /* [n, c, h, w] */
+    const uint8_t *labels;
+    long n;
+    int c, h, w;
+} a4nn_dataset_view;
+
+/* A small seeded synthetic two-class image set: class 1 images carry a
+ * faint oriented stripe pattern, both classes Gaussian noise. Caller frees
+ * images and labels with free(). */
+int a4nn_synthetic_dataset(long n, int c, int h, int w, uint64_t seed, float **images,
+                           uint8_t **labels, a4nn_error *err);
+
+typedef struct {
+    int epochs; /* budget: the cosine schedule spans it */
+    int batch;
+    double lr, momentum, weight_decay, clip;
+    uint64_t seed;
+    /* Optional data parallelism: called with the flat gradient buffer (device)
+     * after backward and before clipping; must replace it by the mean over the
+     * group (MPI_Allreduce or NCCL). Returns A4NN_OK or A4NN_ERR. With a group
+     * of g ranks each rank trains batch/g images of every global batch:
+     * group_rank and group_size select the slice. */
+    int (*allreduce_grads)(float *grads, size_t n, void *ctx);
+    void *allreduce_ctx;
+    int group_rank, group_size;
+} a4nn_train_config;
+
+void a4nn_train_config_defaults(a4nn_train_config *cfg);
+
+typedef struct {
+    int epoch;
+    double train_acc, val_acc; /* percent */
+    double train_loss, val_loss;
+    double seconds;
+    int stopped; /* should_stop interrupted the epoch */
+    long images;
+} a4nn_epoch_stats;
+
+typedef struct a4nn_trainer a4nn_trainer;
+
+a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4nn_error *err);
+void a4nn_trainer_free(a4nn_trainer *t);
+
+/* Trains one epoch (batch order seeded by seed and epoch, so a resumed run
+ * repeats it exactly) at the cosine-scheduled learning rate, then evaluates on
+ * val. should_stop (may be NULL) is polled between batches; when it returns
+ * nonzero the epoch ends early with stats->stopped set. */
+int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
+                       const a4nn_dataset_view *val, int epoch, a4nn_epoch_stats *stats,
+                       int (*should_stop)(void *), void *stop_ctx, a4nn_error *err);
+/* Accuracy (percent) and mean loss of the network in evaluation mode. */
+int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double *acc,
+                          double *loss, a4nn_error *err);
+/* One SGD step on explicit device buffers x and labels (for tests/benchmarks);
+ * returns the mean loss. */
+double a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, int batch,
+                         double lr, int *correct);
+/* Learning rate of a (0-based) epoch: cosine annealing over the budget. */
+double a4nn_cosine_lr(double lr0, int epoch, int epochs);
+
+/* Checkpoint: parameters, BatchNorm buffers, momentum and the next epoch, as
+ * one host float array of a4nn_trainer_state_size() floats. */
+size_t a4nn_trainer_state_size(const a4nn_trainer *t);
+void a4nn_trainer_state_save(a4nn_trainer *t, int next_epoch, float *state);
+int a4nn_trainer_state_load(a4nn_trainer *t, const float *state, size_t n, int *next_epoch,
+                            a4nn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

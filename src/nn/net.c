@@ -1,0 +1,288 @@
+/* A network built from a decoded genome: one layer per a4nn_op, all buffers
+ * allocated once on the backend, parameters and gradients each contiguous. */
+#include <math.h>
+#include <string.h>
+
+#include "a4nn/nn.h"
+
+typedef struct {
+    size_t w, b;          /* offsets into params/grads (b: SIZE_MAX when none) */
+    size_t rmean, rvar;   /* BN: offsets into the buffers array */
+    float *save_mean, *save_invstd; /* BN: batch statistics of the last forward */
+} layer;
+
+struct a4nn_net {
+    a4nn_arch arch;
+    a4nn_backend *be;
+    int max_batch;
+    layer *layers;       /* [n_ops] */
+    float **value;       /* [n_tensors] activations, value[0] = input (borrowed) */
+    float **grad;        /* [n_tensors] gradients, zero between backward passes */
+    size_t *tsize;       /* floats per image of each tensor */
+    float *params, *grads, *buffers;
+    size_t n_params, n_buffers;
+    int last_batch;
+};
+
+static const float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
+
+static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batch)
+{
+    const a4nn_shape *x = &net->arch.tensor[op->in[0]], *y = &net->arch.tensor[op->out];
+    return (a4nn_conv_desc){batch, x->c, x->h, x->w, y->c, y->h, y->w, op->kernel, op->pad,
+                            op->bias};
+}
+
+a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be, uint64_t seed,
+                         a4nn_error *err)
+{
+    if (max_batch < 1)
+        return a4nn_errorf(err, "bad batch size %d", max_batch), NULL;
+    a4nn_net *net = a4nn_calloc(1, sizeof *net);
+    net->arch = *arch;
+    net->be = be;
+    net->max_batch = max_batch;
+    const a4nn_arch *a = &net->arch;
+    net->layers = a4nn_calloc((size_t)a->n_ops, sizeof(layer));
+    net->value = a4nn_calloc((size_t)a->n_tensors, sizeof(float *));
+    net->grad = a4nn_calloc((size_t)a->n_tensors, sizeof(float *));
+    net->tsize = a4nn_calloc((size_t)a->n_tensors, sizeof(size_t));
+    for (int t = 0; t < a->n_tensors; t++)
+        net->tsize[t] = (size_t)a->tensor[t].c * a->tensor[t].h * a->tensor[t].w;
+
+    /* lay out parameters and BN buffers */
+    size_t np = 0, nb = 0;
+    for (int i = 0; i < a->n_ops; i++) {
+        const a4nn_op *op = &a->ops[i];
+        layer *l = &net->layers[i];
+        l->b = SIZE_MAX;
+        const int cin = a->tensor[op->in[0]].c, cout = a->tensor[op->out].c;
+        if (op->kind == A4NN_OP_CONV) {
+            l->w = np;
+            np += (size_t)cout * cin * op->kernel * op->kernel;
+            if (op->bias)
+                l->b = np, np += (size_t)cout;
+        } else if (op->kind == A4NN_OP_LINEAR) {
+            l->w = np;
+            np += (size_t)cout * net->tsize[op->in[0]];
+            l->b = np;
+            np += (size_t)cout;
+        } else if (op->kind == A4NN_OP_BN) {
+            l->w = np;
+            l->b = np + (size_t)cin;
+            np += 2 * (size_t)cin;
+            l->rmean = nb;
+            l->rvar = nb + (size_t)cin;
+            nb += 2 * (size_t)cin;
+            l->save_mean = be->alloc(be->ctx, (size_t)cin);
+            l->save_invstd = be->alloc(be->ctx, (size_t)cin);
+        }
+    }
+    net->n_params = np;
+    net->n_buffers = nb;
+    if ((long)np != a->params) {
+        a4nn_net_free(net);
+        return a4nn_errorf(err, "internal: %zu parameters laid out, %ld counted", np, a->params),
+               NULL;
+    }
+
+    /* activations and gradients; the input tensor is borrowed at forward time */
+    for (int t = 1; t < a->n_tensors; t++) {
+        size_t n = net->tsize[t] * (size_t)max_batch;
+        net->value[t] = be->alloc(be->ctx, n);
+        net->grad[t] = be->alloc(be->ctx, n);
+        be->zero(be->ctx, net->grad[t], n);
+    }
+    net->params = be->alloc(be->ctx, np);
+    net->grads = be->alloc(be->ctx, np);
+    net->buffers = be->alloc(be->ctx, nb);
+    be->zero(be->ctx, net->grads, np);
+
+    /* seeded initialisation on the host, then one upload */
+    float *hp = a4nn_calloc(np ? np : 1, sizeof(float));
+    float *hb = a4nn_calloc(nb ? nb : 1, sizeof(float));
+    a4nn_rng rng;
+    a4nn_rng_seed(&rng, a4nn_seed_mix(seed, 0x6e6574 /* "net" */));
+    for (int i = 0; i < a->n_ops; i++) {
+        const a4nn_op *op = &a->ops[i];
+        const layer *l = &net->layers[i];
+        const int cin = a->tensor[op->in[0]].c, cout = a->tensor[op->out].c;
+        if (op->kind == A4NN_OP_CONV || op->kind == A4NN_OP_LINEAR) {
+            size_t fan_in = op->kind == A4NN_OP_CONV
+                                ? (size_t)cin * op->kernel * op->kernel
+                                : net->tsize[op->in[0]];
+            double std = sqrt(2.0 / (double)fan_in);
+            size_t nw = (size_t)cout * fan_in;
+            for (size_t j = 0; j < nw; j++)
+                hp[l->w + j] = (float)(std * a4nn_rng_normal(&rng));
+        } else if (op->kind == A4NN_OP_BN) {
+            for (int c = 0; c < cin; c++) {
+                hp[l->w + c] = 1.0f;
+                hb[l->rvar + c] = 1.0f;
+            }
+        }
+    }
+    be->upload(be->ctx, net->params, hp, np);
+    be->upload(be->ctx, net->buffers, hb, nb);
+    free(hp);
+    free(hb);
+    return net;
+}
+
+void a4nn_net_free(a4nn_net *net)
+{
+    if (!net)
+        return;
+    a4nn_backend *be = net->be;
+    for (int t = 1; t < net->arch.n_tensors; t++) {
+        if (net->value[t])
+            be->free(be->ctx, net->value[t]);
+        if (net->grad[t])
+            be->free(be->ctx, net->grad[t]);
+    }
+    for (int i = 0; i < net->arch.n_ops; i++) {
+        if (net->layers[i].save_mean)
+            be->free(be->ctx, net->layers[i].save_mean);
+        if (net->layers[i].save_invstd)
+            be->free(be->ctx, net->layers[i].save_invstd);
+    }
+    if (net->params)
+        be->free(be->ctx, net->params);
+    if (net->grads)
+        be->free(be->ctx, net->grads);
+    if (net->buffers)
+        be->free(be->ctx, net->buffers);
+    free(net->layers);
+    free(net->value);
+    free(net->grad);
+    free(net->tsize);
+    free(net);
+}
+
+const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train)
+{
+    a4nn_backend *be = net->be;
+    void *c = be->ctx;
+    const a4nn_arch *a = &net->arch;
+    if (batch > net->max_batch)
+        a4nn_die("internal: batch %d exceeds the network's %d", batch, net->max_batch);
+    net->value[0] = (float *)x;
+    net->last_batch = batch;
+    float *P = net->params;
+    for (int i = 0; i < a->n_ops; i++) {
+        const a4nn_op *op = &a->ops[i];
+        const layer *l = &net->layers[i];
+        const a4nn_shape *xs = &a->tensor[op->in[0]];
+        const float *in = net->value[op->in[0]];
+        float *out = net->value[op->out];
+        const int hw = xs->h * xs->w;
+        switch (op->kind) {
+        case A4NN_OP_CONV: {
+            a4nn_conv_desc d = conv_desc(net, op, batch);
+            be->conv_forward(c, &d, in, P + l->w, op->bias ? P + l->b : NULL, out);
+            break;
+        }
+        case A4NN_OP_BN:
+            be->bn_forward(c, batch, xs->c, hw, in, P + l->w, P + l->b,
+                           net->buffers + l->rmean, net->buffers + l->rvar, l->save_mean,
+                           l->save_invstd, out, train, BN_MOMENTUM, BN_EPS);
+            break;
+        case A4NN_OP_RELU:
+            be->relu_forward(c, net->tsize[op->out] * (size_t)batch, in, out);
+            break;
+        case A4NN_OP_CONCAT: {
+            const int cdst = a->tensor[op->out].c;
+            for (int j = 0, off = 0; j < op->n_in; j++) {
+                const int cs = a->tensor[op->in[j]].c;
+                be->concat_forward(c, batch, cs, cdst, off, hw, net->value[op->in[j]], out);
+                off += cs;
+            }
+            break;
+        }
+        case A4NN_OP_MAXPOOL:
+            be->maxpool_forward(c, batch, xs->c, xs->h, xs->w, in, out);
+            break;
+        case A4NN_OP_GAP:
+            be->gap_forward(c, batch, xs->c, hw, in, out);
+            break;
+        case A4NN_OP_LINEAR:
+            be->linear_forward(c, batch, (int)net->tsize[op->in[0]], a->tensor[op->out].c, in,
+                               P + l->w, P + l->b, out);
+            break;
+        }
+    }
+    return net->value[a->output];
+}
+
+void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
+{
+    a4nn_backend *be = net->be;
+    void *c = be->ctx;
+    const a4nn_arch *a = &net->arch;
+    float *P = net->params, *G = net->grads;
+    for (int i = a->n_ops - 1; i >= 0; i--) {
+        const a4nn_op *op = &a->ops[i];
+        const layer *l = &net->layers[i];
+        const a4nn_shape *xs = &a->tensor[op->in[0]];
+        const float *in = net->value[op->in[0]];
+        const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
+        /* the network input needs no gradient */
+        float *dx = op->in[0] == 0 ? NULL : net->grad[op->in[0]];
+        const int hw = xs->h * xs->w;
+        switch (op->kind) {
+        case A4NN_OP_CONV: {
+            a4nn_conv_desc d = conv_desc(net, op, batch);
+            be->conv_backward(c, &d, in, P + l->w, dy, dx, G + l->w,
+                              op->bias ? G + l->b : NULL);
+            break;
+        }
+        case A4NN_OP_BN: {
+            /* inputs of BN are never the raw image in decoded networks, but
+             * stay safe: a scratch-free path needs a dx buffer */
+            if (!dx)
+                a4nn_die("internal: BatchNorm directly on the network input");
+            be->bn_backward(c, batch, xs->c, hw, in, dy, P + l->w, l->save_mean,
+                            l->save_invstd, dx, G + l->w, G + l->b);
+            break;
+        }
+        case A4NN_OP_RELU:
+            if (dx)
+                be->relu_backward(c, net->tsize[op->out] * (size_t)batch, net->value[op->out], dy,
+                                  dx);
+            break;
+        case A4NN_OP_CONCAT: {
+            const int cdst = a->tensor[op->out].c;
+            for (int j = 0, off = 0; j < op->n_in; j++) {
+                const int cs = a->tensor[op->in[j]].c;
+                if (op->in[j] != 0)
+                    be->concat_backward(c, batch, cs, cdst, off, hw, dy, net->grad[op->in[j]]);
+                off += cs;
+            }
+            break;
+        }
+        case A4NN_OP_MAXPOOL:
+            if (dx)
+                be->maxpool_backward(c, batch, xs->c, xs->h, xs->w, in, dy, dx);
+            break;
+        case A4NN_OP_GAP:
+            if (dx)
+                be->gap_backward(c, batch, xs->c, hw, dy, dx);
+            break;
+        case A4NN_OP_LINEAR:
+            be->linear_backward(c, batch, (int)net->tsize[op->in[0]], a->tensor[op->out].c, in,
+                                P + l->w, dy, dx, G + l->w, G + l->b);
+            break;
+        }
+        /* every consumer of op->out has run: clear its gradient for the next pass */
+        if (op->out != a->output)
+            be->zero(c, net->grad[op->out], net->tsize[op->out] * (size_t)batch);
+    }
+}
+
+size_t a4nn_net_param_count(const a4nn_net *net) { return net->n_params; }
+float *a4nn_net_params(a4nn_net *net) { return net->params; }
+float *a4nn_net_grads(a4nn_net *net) { return net->grads; }
+size_t a4nn_net_buffer_count(const a4nn_net *net) { return net->n_buffers; }
+float *a4nn_net_buffers(a4nn_net *net) { return net->buffers; }
+a4nn_backend *a4nn_net_backend(a4nn_net *net) { return net->be; }
+const a4nn_arch *a4nn_net_arch(const a4nn_net *net) { return &net->arch; }
