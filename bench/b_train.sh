@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CPU training throughput: a4nn's CPU backend vs PyTorch (CPU) on the same
+# decoded networks, same threads and batch; and achieved GFLOP/s as a
+# fraction of OpenBLAS sgemm measured in the same run.
+# Networks: the reference genomes with the lowest, median and highest MFLOPs
+# (init_channels 24, 127x127, batch 32) and a small case (8 channels, 32x32,
+# batch 128).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${A4NN_BUILD:-build}
+THREADS=${THREADS:-$(nproc)}
+STEPS=${STEPS:-5}
+CSV=${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv
+PY=/usr/bin/python3
+if [[ ! -f $CSV ]]; then echo "SKIPPED: reference curves not found at $CSV"; exit 0; fi
+
+mapfile -t G < <($PY - "$CSV" <<'PYEOF'
+import csv, sys
+rows = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    rows.setdefault(r["genome"], float(r["flops"]))
+g = sorted(rows, key=rows.get)
+for x in (g[0], g[len(g) // 2], g[-1]):
+    print(x)
+PYEOF
+)
+have_torch=1
+$PY -c 'import torch' 2>/dev/null || have_torch=0
+
+peak=$("$B"/bench/bench_train --sgemm --threads "$THREADS" | sed 's/.*sgemm_gflops=\([0-9.]*\).*/\1/')
+echo "OpenBLAS sgemm on $THREADS threads: $peak GFLOP/s (the practical limit)"
+printf '%-8s %-34s %9s %11s %11s %8s %8s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm"
+run_case() { # name genome size channels batch
+  local out tout ips gf mf tips ratio frac
+  out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS")
+  ips=$(sed 's/.*images_per_s=\([0-9.]*\).*/\1/' <<<"$out")
+  gf=$(sed 's/.*train_gflops=\([0-9.]*\).*/\1/' <<<"$out")
+  mf=$(sed 's/.*mflops=\([0-9.]*\).*/\1/' <<<"$out")
+  frac=$(awk -v g="$gf" -v p="$peak" 'BEGIN{printf "%.1f", 100*g/p}')
+  if [[ $have_torch == 1 ]]; then
+    tout=$($PY bench/torch_train.py --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS")
+    tips=$(sed 's/.*images_per_s=\([0-9.]*\).*/\1/' <<<"$tout")
+    ratio=$(awk -v a="$ips" -v b="$tips" 'BEGIN{printf "%.2fx", a/b}')
+  else
+    tips="SKIPPED"; ratio="(no python3-torch)"
+  fi
+  printf '%-8s %-34s %9.2f %11.1f %11s %8s %8s\n' "$1" "$3 C=$4 batch $5" "$mf" "$ips" "$tips" "$ratio" "$frac"
+}
+run_case lowest "${G[0]}" 127x127 24 32
+run_case median "${G[1]}" 127x127 24 32
+run_case highest "${G[2]}" 127x127 24 32
+run_case small "${G[1]}" 32x32 8 128
+echo "training GFLOP/s counted as 3 x forward MFLOPs (DESIGN.md counter) x images/s"
