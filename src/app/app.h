@@ -11,6 +11,7 @@ typedef struct {
 
 int cmd_genome(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_penguin(int argc, char **argv);
 
 /* Returns 1 when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);

@@ -8,6 +8,7 @@
 static const a4nn_command commands[] = {
     {"genome", "decode a genome: layers, parameters, MFLOPs", cmd_genome},
     {"train", "train one genome and print its learning curve", cmd_train},
+    {"penguin", "replay learning curves through PENGUIN prediction and stopping", cmd_penguin},
 };
 
 int app_wants_help(int argc, char **argv)

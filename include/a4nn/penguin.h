@@ -1,0 +1,178 @@
+/* penguin: learning-curve prediction. A library of parametric curves with
+ * analytic Jacobians, bounded nonlinear least-squares fits with GSL, and
+ * stopping policies that decide when a model's predicted final accuracy has
+ * converged (DESIGN.md, "Learning-curve prediction"). */
+#ifndef A4NN_PENGUIN_H
+#define A4NN_PENGUIN_H
+
+#include <stddef.h>
+
+#include "a4nn/util.h"
+
+#define A4NN_CURVE_MAX_PARAMS 4
+#define A4NN_CURVE_MAX_POINTS 1024
+
+/* A parametric curve y = f(x; p). df writes the n_params partial derivatives
+ * at x. Bounds may be -INFINITY/INFINITY. x_offset: the curve is fitted and
+ * evaluated on x + x_offset (1 for powers and logarithms, singular at 0). */
+typedef struct {
+    char name[32];
+    const char *formula;
+    int n_params;
+    double (*f)(double x, const double *p);
+    void (*df)(double x, const double *p, double *grad);
+    double start[A4NN_CURVE_MAX_PARAMS];
+    double lower[A4NN_CURVE_MAX_PARAMS];
+    double upper[A4NN_CURVE_MAX_PARAMS];
+    double x_offset;
+} a4nn_curve;
+
+/* The registry: the built-in family plus curves registered at run time. */
+typedef struct a4nn_curve_registry a4nn_curve_registry;
+a4nn_curve_registry *a4nn_curve_registry_alloc(void);
+void a4nn_curve_registry_free(a4nn_curve_registry *r);
+int a4nn_curve_register(a4nn_curve_registry *r, const a4nn_curve *c, a4nn_error *err);
+/* Loads a plug-in: a shared library exporting `int a4nn_curve_plugin(a4nn_curve *out)`
+ * (returns 0 on success). */
+int a4nn_curve_load_plugin(a4nn_curve_registry *r, const char *path, a4nn_error *err);
+const a4nn_curve *a4nn_curve_find(const a4nn_curve_registry *r, const char *name);
+int a4nn_curve_count(const a4nn_curve_registry *r);
+const a4nn_curve *a4nn_curve_at(const a4nn_curve_registry *r, int i);
+
+/* ---- fitting --------------------------------------------------------------- */
+
+typedef struct {
+    int ok;              /* 0: the fit failed or is degenerate: no prediction */
+    double p[A4NN_CURVE_MAX_PARAMS];
+    double sse;          /* sum of squared residuals */
+    double aic;          /* n ln(sse/n) + 2k (small-sample corrected) */
+    double prediction;   /* f(x_eval) */
+    double sigma;        /* standard error of the prediction (delta method) */
+    int iterations;
+} a4nn_fit;
+
+/* A fitting workspace (GSL solver state), reused across fits. */
+typedef struct a4nn_fitter a4nn_fitter;
+a4nn_fitter *a4nn_fitter_alloc(void);
+void a4nn_fitter_free(a4nn_fitter *w);
+
+/* Fits c to (x[i], y[i]), i < n, honouring the bounds, and evaluates at
+ * x_eval. Never fails loudly: out->ok says whether there is a prediction. */
+void a4nn_curve_fit(a4nn_fitter *w, const a4nn_curve *c, const double *x, const double *y,
+                    int n, double x_eval, a4nn_fit *out);
+
+/* ---- policies ---------------------------------------------------------------- */
+
+typedef enum {
+    A4NN_POLICY_SEED,     /* the original rule: last `window` predictions agree */
+    A4NN_POLICY_ENSEMBLE, /* AIC-weighted ensemble of the family + seed rule */
+    A4NN_POLICY_PARETO    /* stop when the model cannot reach the Pareto front */
+} a4nn_policy;
+
+typedef struct {
+    char curve[32];      /* "default" unless set */
+    a4nn_policy policy;
+    int window;          /* 3 */
+    double tolerance;    /* 0.5 accuracy points */
+    int start_epoch;     /* first epoch with a prediction: 3 */
+    int budget;          /* 25: predictions are f(budget) */
+    double z;            /* pareto: optimism in standard errors (2) */
+    double min_sigma;    /* pareto: floor of the prediction's uncertainty (1 point) */
+} a4nn_penguin_config;
+
+void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg);
+/* Sets one key ("curve", "policy", "window", "tolerance", "start_epoch",
+ * "budget", "z", "min_sigma") from text; unknown keys and bad values are
+ * errors that name the key. */
+int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const char *value,
+                            a4nn_error *err);
+const char *a4nn_policy_name(a4nn_policy p);
+
+/* A Pareto front of (MFLOPs, accuracy) points: smaller MFLOPs, higher
+ * accuracy are better. */
+typedef struct {
+    int n, cap;
+    double *mflops, *acc;
+} a4nn_front;
+void a4nn_front_init(a4nn_front *f);
+void a4nn_front_free(a4nn_front *f);
+/* Adds a point, removing the points it dominates; returns 1 when it is on
+ * the front. */
+int a4nn_front_add(a4nn_front *f, double mflops, double acc);
+/* 1 when (mflops, acc) would be non-dominated by the front. */
+int a4nn_front_would_enter(const a4nn_front *f, double mflops, double acc);
+
+/* Per-model state of the analytics role. */
+#define A4NN_PENGUIN_MAX_EPOCHS A4NN_CURVE_MAX_POINTS
+typedef struct {
+    int n;                                /* epochs observed */
+    double acc[A4NN_PENGUIN_MAX_EPOCHS];  /* validation accuracy, percent */
+    double pred[A4NN_PENGUIN_MAX_EPOCHS]; /* prediction after each epoch, NAN if none */
+    double sigma[A4NN_PENGUIN_MAX_EPOCHS];
+    int converged_epoch;                  /* -1 until converged */
+    double fitness;
+} a4nn_penguin_model;
+
+typedef struct {
+    int has_prediction;
+    double prediction, sigma;
+    int converged; /* the prediction has converged: fitness is known */
+    int stop;      /* the policy says: stop training this model now */
+    double fitness;
+} a4nn_penguin_decision;
+
+typedef struct a4nn_penguin a4nn_penguin;
+a4nn_penguin *a4nn_penguin_alloc(const a4nn_penguin_config *cfg, a4nn_curve_registry *curves,
+                                 a4nn_error *err);
+void a4nn_penguin_free(a4nn_penguin *p);
+void a4nn_penguin_model_init(a4nn_penguin_model *m);
+/* Records the validation accuracy (percent) of `epoch` (0-based, in order)
+ * and decides. front (may be NULL) is the current Pareto front, used by the
+ * pareto policy with the model's MFLOPs. */
+int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
+                         double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
+                         a4nn_error *err);
+/* Fitness: the converged prediction, else the last measured accuracy. */
+double a4nn_penguin_fitness(const a4nn_penguin_model *m);
+
+/* ---- learning-curve files ---------------------------------------------------- */
+
+/* Learning curves in the reference CSV format: columns epoch, train_accs,
+ * val_accs, predictions, converged, genome, arch, flops (any order; a new
+ * model starts where epoch goes back to 0). */
+typedef struct {
+    char genome[256];
+    double mflops;
+    int n_epochs;
+    double *train_acc, *val_acc, *ref_pred; /* ref_pred NAN where "inf" */
+    int *ref_converged;
+} a4nn_curve_record;
+
+typedef struct {
+    int n_models;
+    a4nn_curve_record *models;
+} a4nn_curve_set;
+
+int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err);
+void a4nn_curves_free(a4nn_curve_set *set);
+
+/* Replays every model of a set through a policy as the analytics role would:
+ * per model its converged epoch (-1), fitness and epochs used; and totals. */
+typedef struct {
+    int converged_epoch;
+    double fitness, final_observed;
+    int epochs_used;
+} a4nn_replay_row;
+
+typedef struct {
+    double epochs_saved_pct;
+    double mean_abs_err, max_abs_err; /* over models that converged */
+    int n_converged;
+    double seconds;
+} a4nn_replay_summary;
+
+int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *curves,
+                        const a4nn_curve_set *set, a4nn_replay_row *rows,
+                        a4nn_replay_summary *sum, a4nn_error *err);
+
+#endif

@@ -1,0 +1,205 @@
+/* Bounded nonlinear least squares with GSL's trust-region solver
+ * (Levenberg-Marquardt). Bounds are honoured by the MINUIT/lmfit parameter
+ * transforms: the solver works on unbounded internal parameters u, and
+ * p = g(u) always lies inside [lower, upper]. */
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <string.h>
+
+#include "a4nn/penguin.h"
+
+#define CACHE_N 64
+
+struct a4nn_fitter {
+    /* solver workspaces by (points, parameters): allocation is the costly part */
+    gsl_multifit_nlinear_workspace *ws[CACHE_N][A4NN_CURVE_MAX_PARAMS + 1];
+    gsl_matrix *covar[A4NN_CURVE_MAX_PARAMS + 1];
+    gsl_multifit_nlinear_parameters params;
+};
+
+a4nn_fitter *a4nn_fitter_alloc(void)
+{
+    gsl_set_error_handler_off();
+    a4nn_fitter *w = a4nn_calloc(1, sizeof *w);
+    w->params = gsl_multifit_nlinear_default_parameters();
+    w->params.trs = gsl_multifit_nlinear_trs_lmaccel;
+    for (int k = 1; k <= A4NN_CURVE_MAX_PARAMS; k++)
+        w->covar[k] = gsl_matrix_alloc((size_t)k, (size_t)k);
+    return w;
+}
+
+void a4nn_fitter_free(a4nn_fitter *w)
+{
+    if (!w)
+        return;
+    for (int n = 0; n < CACHE_N; n++)
+        for (int k = 0; k <= A4NN_CURVE_MAX_PARAMS; k++)
+            if (w->ws[n][k])
+                gsl_multifit_nlinear_free(w->ws[n][k]);
+    for (int k = 1; k <= A4NN_CURVE_MAX_PARAMS; k++)
+        gsl_matrix_free(w->covar[k]);
+    free(w);
+}
+
+/* ---- parameter transforms ---------------------------------------------------- */
+
+static double to_external(double u, double lo, double hi, double *dpdu)
+{
+    if (isfinite(lo) && isfinite(hi)) {
+        *dpdu = cos(u) * (hi - lo) / 2;
+        return lo + (sin(u) + 1) * (hi - lo) / 2;
+    }
+    if (isfinite(lo)) {
+        double r = sqrt(u * u + 1);
+        *dpdu = u / r;
+        return lo - 1 + r;
+    }
+    if (isfinite(hi)) {
+        double r = sqrt(u * u + 1);
+        *dpdu = -u / r;
+        return hi + 1 - r;
+    }
+    *dpdu = 1;
+    return u;
+}
+
+static double to_internal(double p, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi)) {
+        double s = 2 * (p - lo) / (hi - lo) - 1;
+        return asin(s < -1 ? -1 : s > 1 ? 1 : s);
+    }
+    if (isfinite(lo)) {
+        double t = p - lo + 1;
+        return sqrt(t * t - 1 > 0 ? t * t - 1 : 0);
+    }
+    if (isfinite(hi)) {
+        double t = hi - p + 1;
+        return sqrt(t * t - 1 > 0 ? t * t - 1 : 0);
+    }
+    return p;
+}
+
+typedef struct {
+    const a4nn_curve *c;
+    const double *x, *y;
+    int n;
+} problem;
+
+static void external(const a4nn_curve *c, const gsl_vector *u, double *p, double *dpdu)
+{
+    for (int j = 0; j < c->n_params; j++)
+        p[j] = to_external(gsl_vector_get(u, (size_t)j), c->lower[j], c->upper[j], &dpdu[j]);
+}
+
+static int residuals(const gsl_vector *u, void *data, gsl_vector *r)
+{
+    const problem *pr = data;
+    double p[A4NN_CURVE_MAX_PARAMS], d[A4NN_CURVE_MAX_PARAMS];
+    external(pr->c, u, p, d);
+    for (int i = 0; i < pr->n; i++) {
+        double v = pr->c->f(pr->x[i] + pr->c->x_offset, p) - pr->y[i];
+        /* an overflowing trial step must look bad, not fail: GSL would retry
+         * the very same step instead of shrinking its trust region */
+        if (!isfinite(v) || fabs(v) > 1e10)
+            v = 1e10;
+        gsl_vector_set(r, (size_t)i, v);
+    }
+    return GSL_SUCCESS;
+}
+
+static int jacobian(const gsl_vector *u, void *data, gsl_matrix *J)
+{
+    const problem *pr = data;
+    double p[A4NN_CURVE_MAX_PARAMS], d[A4NN_CURVE_MAX_PARAMS], g[A4NN_CURVE_MAX_PARAMS];
+    external(pr->c, u, p, d);
+    for (int i = 0; i < pr->n; i++) {
+        pr->c->df(pr->x[i] + pr->c->x_offset, p, g);
+        for (int j = 0; j < pr->c->n_params; j++) {
+            double v = g[j] * d[j];
+            if (!isfinite(v))
+                v = 0;
+            gsl_matrix_set(J, (size_t)i, (size_t)j, v);
+        }
+    }
+    return GSL_SUCCESS;
+}
+
+void a4nn_curve_fit(a4nn_fitter *w, const a4nn_curve *c, const double *x, const double *y,
+                    int n, double x_eval, a4nn_fit *out)
+{
+    memset(out, 0, sizeof *out);
+    out->prediction = NAN;
+    out->sigma = NAN;
+    const int k = c->n_params;
+    if (n < k || n > A4NN_CURVE_MAX_POINTS)
+        return; /* under-determined: no prediction */
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i]) || !isfinite(y[i]))
+            return;
+    gsl_multifit_nlinear_workspace *ws;
+    int cached = n < CACHE_N;
+    if (cached) {
+        if (!w->ws[n][k])
+            w->ws[n][k] = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &w->params,
+                                                     (size_t)n, (size_t)k);
+        ws = w->ws[n][k];
+    } else {
+        ws = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &w->params, (size_t)n,
+                                        (size_t)k);
+    }
+    if (!ws)
+        return;
+    problem pr = {c, x, y, n};
+    gsl_multifit_nlinear_fdf fdf = {residuals, jacobian, NULL, (size_t)n, (size_t)k, &pr, 0, 0, 0};
+    double u0[A4NN_CURVE_MAX_PARAMS];
+    for (int j = 0; j < k; j++)
+        u0[j] = to_internal(c->start[j], c->lower[j], c->upper[j]);
+    gsl_vector_view uv = gsl_vector_view_array(u0, (size_t)k);
+    int info = 0;
+    int status = gsl_multifit_nlinear_init(&uv.vector, &fdf, ws);
+    if (status == GSL_SUCCESS)
+        status = gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 1e-10, NULL, NULL, &info, ws);
+    if (status == GSL_SUCCESS) {
+        const gsl_vector *u = gsl_multifit_nlinear_position(ws);
+        const gsl_vector *r = gsl_multifit_nlinear_residual(ws);
+        double p[A4NN_CURVE_MAX_PARAMS], d[A4NN_CURVE_MAX_PARAMS], g[A4NN_CURVE_MAX_PARAMS];
+        external(c, u, p, d);
+        double sse;
+        gsl_blas_ddot(r, r, &sse);
+        double pred = c->f(x_eval + c->x_offset, p);
+        if (isfinite(pred) && isfinite(sse)) {
+            out->ok = 1;
+            memcpy(out->p, p, sizeof(double) * (size_t)k);
+            out->sse = sse;
+            out->prediction = pred;
+            out->iterations = (int)gsl_multifit_nlinear_niter(ws);
+            double s2 = sse > 1e-12 ? sse : 1e-12;
+            out->aic = n * log(s2 / n) + 2.0 * k;
+            if (n - k - 1 > 0)
+                out->aic += 2.0 * k * (k + 1) / (n - k - 1);
+            /* delta method: var(f) = grad_u^T (J^T J)^-1 grad_u * s^2 */
+            gsl_matrix *cov = w->covar[k];
+            const gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
+            if (n > k && gsl_multifit_nlinear_covar(J, 1e-12, cov) == GSL_SUCCESS) {
+                c->df(x_eval + c->x_offset, p, g);
+                for (int j = 0; j < k; j++)
+                    g[j] *= d[j];
+                double v = 0;
+                for (int a = 0; a < k; a++)
+                    for (int b = 0; b < k; b++)
+                        v += g[a] * gsl_matrix_get(cov, (size_t)a, (size_t)b) * g[b];
+                double sig = sqrt(v * sse / (n - k));
+                out->sigma = isfinite(sig) ? sig : INFINITY;
+            } else {
+                out->sigma = INFINITY;
+            }
+        }
+    }
+    if (!cached)
+        gsl_multifit_nlinear_free(ws);
+}
