@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `a4nn penguin`: CSV contract on the reference curves, and clear errors.
+set -euo pipefail
+A4NN="${A4NN_BUILD:-build}/a4nn"
+CSV="${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv"
+if [[ ! -f $CSV ]]; then echo "SKIPPED: reference curves not found at $CSV"; exit 77; fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+"$A4NN" penguin --curves "$CSV" >"$tmp/out.csv" 2>"$tmp/err.txt"
+[[ $(head -1 "$tmp/out.csv") == "model,converged_epoch,prediction,final_observed,epochs_used" ]]
+[[ $(wc -l <"$tmp/out.csv") -eq 101 ]]
+grep -q 'epochs saved 40.6 %' "$tmp/err.txt"
+# a converged model used converged_epoch + 1 epochs; one that never converged used all 25
+awk -F, 'NR>1 { if ($2 == "" && $5 != 25) exit 1; if ($2 != "" && $5 != $2 + 1) exit 1 }' "$tmp/out.csv"
+"$A4NN" penguin --curves "$CSV" --policy ensemble 2>&1 >/dev/null | grep -q 'policy ensemble'
+"$A4NN" penguin --curve list | grep -q '^default'
+
+expect_fail() {
+  local pat=$1; shift
+  local out rc=0
+  out=$("$A4NN" "$@" 2>&1) || rc=$?
+  [[ $rc -ne 0 && $out == *"a4nn: "*"$pat"* ]] || { echo "expected '$pat' from: $* -> $out"; exit 1; }
+}
+expect_fail "cannot open" penguin --curves /nonexistent.csv
+expect_fail "unknown curve 'nope'" penguin --curves "$CSV" --curve nope
+expect_fail "penguin.policy: bad value 'fast'" penguin --curves "$CSV" --policy fast
+expect_fail "unknown key 'bogus'" penguin --curves "$CSV" --bogus 1
+printf 'epoch,val_accs\n0,50\n0,x\n' >"$tmp/bad.csv"
+expect_fail "bad epoch" penguin --curves "$tmp/bad.csv"
+echo "penguin CLI ok"
