@@ -1,0 +1,60 @@
+/* PENGUIN fitting speed: fits per second on one core for a 25-epoch curve,
+ * per curve of the family, and the time to replay the reference file. The
+ * peer is scipy's curve_fit on the same data (bench/b_penguin.sh). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "a4nn/penguin.h"
+
+int main(int argc, char **argv)
+{
+    const char *csv = argc > 1 ? argv[1] : NULL;
+    a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
+    a4nn_fitter *w = a4nn_fitter_alloc();
+    /* a typical rising validation curve, 25 epochs */
+    double x[25], y[25];
+    for (int k = 0; k < 25; k++)
+        x[k] = k, y[k] = 96.0 - 18.0 * exp(-0.45 * k) + 0.4 * sin(1.7 * k);
+    printf("%-10s %12s %10s %6s\n", "curve", "fits/s", "us/fit", "ok");
+    for (int i = 0; i < a4nn_curve_count(reg); i++) {
+        const a4nn_curve *c = a4nn_curve_at(reg, i);
+        a4nn_fit f;
+        int reps = 0, ok = 0;
+        double t0 = a4nn_now(), t;
+        do {
+            a4nn_curve_fit(w, c, x, y, 25, 25, &f);
+            ok += f.ok;
+            reps++;
+        } while ((t = a4nn_now() - t0) < 0.3);
+        printf("%-10s %12.0f %10.1f %5.0f%%%s\n", c->name, reps / t, 1e6 * t / reps,
+               100.0 * ok / reps, i == 0 ? "   <- default curve" : "");
+        if (i == 0)
+            printf("default_fits_per_s=%.0f\n", reps / t);
+    }
+    if (csv) {
+        a4nn_curve_set set;
+        a4nn_error err;
+        if (a4nn_curves_read(csv, &set, &err))
+            a4nn_die("%s", err.msg);
+        a4nn_replay_row *rows = a4nn_calloc((size_t)set.n_models, sizeof *rows);
+        const char *pol[] = {"seed", "ensemble", "pareto"};
+        for (int k = 0; k < 3; k++) {
+            a4nn_penguin_config cfg;
+            a4nn_penguin_config_defaults(&cfg);
+            a4nn_penguin_config_set(&cfg, "policy", pol[k], NULL);
+            a4nn_replay_summary sum;
+            if (a4nn_penguin_replay(&cfg, reg, &set, rows, &sum, &err))
+                a4nn_die("%s", err.msg);
+            printf("replay of %d models, policy %-8s: %.3f s, epochs saved %.1f %%, mean |err| "
+                   "%.2f, max %.2f\n",
+                   set.n_models, pol[k], sum.seconds, sum.epochs_saved_pct, sum.mean_abs_err,
+                   sum.max_abs_err);
+        }
+        free(rows);
+        a4nn_curves_free(&set);
+    }
+    a4nn_fitter_free(w);
+    a4nn_curve_registry_free(reg);
+    return 0;
+}
