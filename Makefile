@@ -81,6 +81,9 @@ $(BUILD)/obj/%.cu.o: src/%.cu $(wildcard include/a4nn/*.h)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
+# the simulator's structure-factor loop: vectorised sincosf needs -ffast-math
+$(BUILD)/obj/xfel/xfel_kernel.o: CFLAGS += -ffast-math
+
 $(LIB): $(LIB_OBJ) $(CU_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a4nn/data.h"
 #include "a4nn/nn.h"
 #include "a4nn/search.h"
 #include "app.h"
@@ -15,6 +16,8 @@ static void train_usage(FILE *out)
             "seconds per epoch.\n\n"
             "options:\n"
             "  --genome G            the genome (list per phase), required\n"
+            "  --data FILE.h5        an XFEL dataset (a4nn-xfelsim); trains on /train,\n"
+            "                        validates on /test\n"
             "  --synthetic N         use N built-in synthetic images (default 512; 1/4 more\n"
             "                        for validation)\n"
             "  --size HxW            synthetic image size (default 16x16)\n"
@@ -44,7 +47,7 @@ int cmd_train(int argc, char **argv)
         train_usage(stdout);
         return 0;
     }
-    const char *genome_text = NULL, *backend = "auto";
+    const char *genome_text = NULL, *backend = "auto", *data_path = NULL;
     long n_synth = 512, seed = 1;
     int h = 16, w = 16, threads = 0, init_channels = 24, csv = 0;
     a4nn_train_config cfg;
@@ -73,6 +76,8 @@ int cmd_train(int argc, char **argv)
             a4nn_die("train: option %s needs a value", key);
         if (!strcmp(key, "--genome"))
             genome_text = v;
+        else if (!strcmp(key, "--data"))
+            data_path = v;
         else if (!strcmp(key, "--synthetic"))
             n_synth = parse_long(key, v, 8, 10000000);
         else if (!strcmp(key, "--size")) {
@@ -114,13 +119,23 @@ int cmd_train(int argc, char **argv)
     a4nn_dataset_view train = {0}, val = {0};
     float *xi = NULL, *vi = NULL;
     uint8_t *xl = NULL, *vl = NULL;
-    long n_val = n_synth / 4 > 8 ? n_synth / 4 : 8;
-    if (a4nn_synthetic_dataset(n_synth, 1, h, w, (uint64_t)seed, &xi, &xl, &err) != A4NN_OK ||
-        a4nn_synthetic_dataset(n_val, 1, h, w, (uint64_t)seed + 1000003, &vi, &vl, &err) !=
-            A4NN_OK)
-        a4nn_die("train: %s", err.msg);
-    train = (a4nn_dataset_view){xi, xl, n_synth, 1, h, w};
-    val = (a4nn_dataset_view){vi, vl, n_val, 1, h, w};
+    a4nn_split tr = {0}, te = {0};
+    if (data_path) {
+        if (a4nn_dataset_read(data_path, "train", 0, -1, 1, &tr, &err) != A4NN_OK ||
+            a4nn_dataset_read(data_path, "test", 0, -1, 1, &te, &err) != A4NN_OK)
+            a4nn_die("train: %s", err.msg);
+        train = (a4nn_dataset_view){tr.images, tr.labels, tr.n, tr.c, tr.h, tr.w};
+        val = (a4nn_dataset_view){te.images, te.labels, te.n, te.c, te.h, te.w};
+        h = tr.h, w = tr.w;
+    } else {
+        long n_val = n_synth / 4 > 8 ? n_synth / 4 : 8;
+        if (a4nn_synthetic_dataset(n_synth, 1, h, w, (uint64_t)seed, &xi, &xl, &err) != A4NN_OK ||
+            a4nn_synthetic_dataset(n_val, 1, h, w, (uint64_t)seed + 1000003, &vi, &vl, &err) !=
+                A4NN_OK)
+            a4nn_die("train: %s", err.msg);
+        train = (a4nn_dataset_view){xi, xl, n_synth, 1, h, w};
+        val = (a4nn_dataset_view){vi, vl, n_val, 1, h, w};
+    }
 
     a4nn_arch *arch = a4nn_malloc(sizeof *arch);
     if (a4nn_arch_build(&g, train.c, train.h, train.w, init_channels, 2, arch, &err) != A4NN_OK)
@@ -161,5 +176,7 @@ int cmd_train(int argc, char **argv)
     free(xl);
     free(vi);
     free(vl);
+    a4nn_split_free(&tr);
+    a4nn_split_free(&te);
     return 0;
 }

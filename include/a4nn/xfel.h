@@ -1,0 +1,76 @@
+/* xfel: single-particle X-ray diffraction patterns of a molecule in random
+ * orientations, as an XFEL detector records them (a4nn-xfelsim). */
+#ifndef A4NN_XFEL_H
+#define A4NN_XFEL_H
+
+#include <stdint.h>
+
+#include "a4nn/util.h"
+
+/* Scatterers: positions in Angstrom and a form-factor type per scatterer. */
+typedef enum {
+    A4NN_FF_H, A4NN_FF_C, A4NN_FF_N, A4NN_FF_O, A4NN_FF_S, A4NN_FF_P, A4NN_FF_FE,
+    A4NN_FF_RESIDUE, /* coarse-grained amino-acid residue (about 60 electrons) */
+    A4NN_FF_POINT,   /* one electron, no fall-off: for tests */
+    A4NN_FF_COUNT
+} a4nn_ff_type;
+
+typedef struct {
+    int n;
+    float *xyz;   /* [n][3] */
+    uint8_t *type; /* a4nn_ff_type per scatterer */
+} a4nn_molecule;
+
+void a4nn_molecule_free(a4nn_molecule *m);
+/* Reads ATOM/HETATM records of a PDB file; the element comes from columns
+ * 77-78, else from the atom name. Coordinates are centred on their mean. */
+int a4nn_molecule_read_pdb(const char *path, a4nn_molecule *m, a4nn_error *err);
+/* The built-in coarse-grained model (docs/xfelsim.md): 840 residues in five
+ * domains, like elongation factor 2; conformation 1 turns domain IV (with V)
+ * by hinge_deg about a hinge between domains III and IV. */
+int a4nn_molecule_builtin(int conformation, double hinge_deg, a4nn_molecule *m, a4nn_error *err);
+double a4nn_molecule_rg(const a4nn_molecule *m); /* radius of gyration, Angstrom */
+/* Form factor of a scatterer type at momentum transfer q (1/Angstrom). */
+double a4nn_form_factor(a4nn_ff_type t, double q);
+
+typedef struct {
+    int pixels;          /* detector side before binning */
+    int bin;             /* binning factor: image side = pixels / bin */
+    double pixel_size;   /* m, unbinned */
+    double distance;     /* m */
+    double energy_kev;   /* photon energy */
+    double fluence;      /* photons per square micrometre per pulse */
+    double beamstop;     /* radius of the beam-stop mask in binned pixels (0: none) */
+} a4nn_detector;
+
+void a4nn_detector_defaults(a4nn_detector *d);
+int a4nn_detector_side(const a4nn_detector *d);
+
+/* Precomputed per-pixel geometry and form factors for a detector and a
+ * molecule; read-only once made, so threads may share it. */
+typedef struct a4nn_xfel a4nn_xfel;
+a4nn_xfel *a4nn_xfel_alloc(const a4nn_detector *d, const a4nn_molecule *m, a4nn_error *err);
+void a4nn_xfel_free(a4nn_xfel *x);
+
+/* Uniform random rotation (unit quaternion w, x, y, z) from three uniforms. */
+void a4nn_quaternion_uniform(double u1, double u2, double u3, double q[4]);
+
+/* Expected photon counts of every pixel for the molecule turned by the
+ * quaternion q (no noise). out has side*side floats. */
+void a4nn_xfel_expected(a4nn_xfel *x, const double q[4], float *out);
+/* The straightforward reference implementation (double precision, one
+ * scatterer at a time): for verification and the benchmark. */
+void a4nn_xfel_expected_reference(a4nn_xfel *x, const double q[4], float *out);
+/* Momentum transfer vector (1/Angstrom) of a pixel, in the lab frame. */
+void a4nn_xfel_pixel_q(const a4nn_xfel *x, int row, int col, double q[3]);
+/* Orientation-averaged |F(q)|^2 of the molecule over n random directions. */
+double a4nn_xfel_mean_intensity(const a4nn_molecule *m, double q, int n, uint64_t seed);
+
+/* Poisson counts of n expected intensities from the stream (seed, index). */
+void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, float *counts);
+
+/* One whole image: orientation and Poisson noise from the stream (seed,
+ * index), so any image can be made by any rank. */
+void a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4]);
+
+#endif

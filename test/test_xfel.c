@@ -1,0 +1,248 @@
+/* Diffraction physics of the simulator: Friedel symmetry, linearity in
+ * fluence, Poisson statistics, Guinier's law, isotropy of a single atom,
+ * distinct conformations, and the fast kernel against the reference. */
+#include <math.h>
+
+#include "a4nn/xfel.h"
+#include "testutil.h"
+
+static void small_detector(a4nn_detector *d)
+{
+    a4nn_detector_defaults(d);
+    d->pixels = 64;
+    d->bin = 2; /* 32 x 32 */
+}
+
+static void test_fast_kernel_matches_reference(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    assert_int_equal(a4nn_molecule_builtin(0, 30, &m, NULL), A4NN_OK);
+    assert_int_equal(m.n, 840);
+    a4nn_detector d;
+    small_detector(&d);
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float a[1024], b[1024];
+    double q[4];
+    a4nn_quaternion_uniform(0.3, 0.6, 0.1, q);
+    a4nn_xfel_expected(x, q, a);
+    a4nn_xfel_expected_reference(x, q, b);
+    double peak = 0;
+    for (int i = 0; i < 1024; i++)
+        peak = fmax(peak, b[i]);
+    for (int i = 0; i < 1024; i++)
+        assert_close(a[i], b[i], 1e-3 * peak + 1e-3 * b[i]);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
+}
+
+/* |F(q)| = |F(-q)|: near the beam axis the Ewald sphere is nearly flat, so
+ * the pixel opposite through the centre sees almost -q. */
+static void test_friedel_symmetry(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(1, 30, &m, NULL);
+    a4nn_detector d;
+    a4nn_detector_defaults(&d);
+    d.pixels = 63;
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float *img = malloc(sizeof(float) * 63 * 63);
+    double q[4];
+    a4nn_quaternion_uniform(0.7, 0.2, 0.9, q);
+    a4nn_xfel_expected(x, q, img);
+    double num = 0, den = 0;
+    for (int r = 31 - 6; r <= 31 + 6; r++)
+        for (int c = 31 - 6; c <= 31 + 6; c++) {
+            double a = img[r * 63 + c], b = img[(62 - r) * 63 + (62 - c)];
+            num += fabs(a - b);
+            den += a + b;
+        }
+    printf("Friedel asymmetry near the axis: %.4f\n", num / den);
+    assert_true(num / den < 0.02);
+    free(img);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
+}
+
+static void test_linear_in_fluence_and_poisson(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(0, 30, &m, NULL);
+    a4nn_detector d;
+    small_detector(&d);
+    double mean[2];
+    for (int k = 0; k < 2; k++) {
+        d.fluence = k ? 1e16 : 1e15;
+        a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+        float img[1024];
+        double q[4], tot = 0;
+        for (long i = 0; i < 40; i++) {
+            a4nn_xfel_image(x, 7, i, img, q);
+            for (int p = 0; p < 1024; p++)
+                tot += img[p];
+        }
+        mean[k] = tot / 40;
+        a4nn_xfel_free(x);
+    }
+    printf("mean photons: %.1f at 1e15, %.1f at 1e16 (ratio %.3f)\n", mean[0], mean[1],
+           mean[1] / mean[0]);
+    assert_close(mean[1] / mean[0], 10.0, 0.2); /* same orientations: noise only */
+
+    /* Poisson: at a fixed orientation the counts of a pixel over many noisy
+     * draws have variance equal to their mean */
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float expect[1024];
+    double q[4] = {1, 0, 0, 0};
+    a4nn_xfel_expected(x, q, expect);
+    int p = 16 * 32 + 20; /* off-centre pixel with a moderate count */
+    float counts[1024];
+    double s1 = 0, s2 = 0;
+    const int n = 5000;
+    for (int i = 0; i < n; i++) { /* the simulator's noise, one stream per image */
+        a4nn_xfel_poisson(expect, 1024, 99, i, counts);
+        double v = counts[p];
+        s1 += v, s2 += v * v;
+    }
+    double mu = s1 / n, var = s2 / n - mu * mu;
+    printf("pixel expectation %.2f: sample mean %.2f, variance %.2f\n", expect[p], mu, var);
+    assert_close(mu, expect[p], 0.05 * expect[p] + 0.05);
+    assert_close(var / mu, 1.0, 0.06);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
+}
+
+/* Guinier: ln <I(q)> = ln I(0) - q^2 Rg^2 / 3 at low q, with the radius of
+ * gyration of the coordinates (point scatterers: no form-factor fall-off). */
+static void test_guinier_law(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(0, 30, &m, NULL);
+    for (int i = 0; i < m.n; i++)
+        m.type[i] = A4NN_FF_POINT;
+    double rg = a4nn_molecule_rg(&m);
+    double i0 = (double)m.n * m.n, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int k = 0;
+    for (double q = 0.004; q * rg < 1.0; q += 0.004, k++) {
+        double I = a4nn_xfel_mean_intensity(&m, q, 400, 11);
+        double x = q * q, y = log(I / i0);
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    double slope = (k * sxy - sx * sy) / (k * sxx - sx * sx);
+    double rg_fit = sqrt(-3 * slope);
+    printf("radius of gyration: coordinates %.2f A, Guinier fit %.2f A (%d q values)\n", rg,
+           rg_fit, k);
+    assert_close(rg_fit, rg, 0.05 * rg);
+    a4nn_molecule_free(&m);
+}
+
+static void test_single_atom_isotropic(void **s)
+{
+    (void)s;
+    a4nn_molecule m = {1, calloc(3, sizeof(float)), calloc(1, 1)};
+    m.type[0] = A4NN_FF_C;
+    a4nn_detector d;
+    a4nn_detector_defaults(&d);
+    d.pixels = 63;
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float *a = malloc(sizeof(float) * 63 * 63);
+    double q[4];
+    a4nn_quaternion_uniform(0.4, 0.5, 0.6, q);
+    a4nn_xfel_expected(x, q, a);
+    /* the four pixels at the same radius along the axes: equal up to the
+     * polarisation factor, which is the only anisotropy left */
+    for (int r = 1; r < 30; r += 7) {
+        float up = a[(31 - r) * 63 + 31], down = a[(31 + r) * 63 + 31];
+        float left = a[31 * 63 + 31 - r], right = a[31 * 63 + 31 + r];
+        assert_close(up, down, 1e-5 * up);
+        assert_close(left, right, 1e-5 * left);
+        double qv[3];
+        a4nn_xfel_pixel_q(x, 31, 31 + r, qv);
+        double k = 2 * M_PI / (12.398419843320026 / d.energy_kev);
+        double sx = (qv[0] / k); /* x component of the scattered direction */
+        assert_close(left / (1 - sx * sx), up, 1e-4 * up);
+    }
+    free(a);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
+}
+
+static void test_conformations_differ(void **s)
+{
+    (void)s;
+    a4nn_molecule m0, m1;
+    a4nn_molecule_builtin(0, 30, &m0, NULL);
+    a4nn_molecule_builtin(1, 30, &m1, NULL);
+    assert_true(fabs(a4nn_molecule_rg(&m0) - a4nn_molecule_rg(&m1)) > 0.01 ||
+                memcmp(m0.xyz, m1.xyz, sizeof(float) * 3 * 840) != 0);
+    a4nn_detector d;
+    small_detector(&d);
+    a4nn_xfel *x0 = a4nn_xfel_alloc(&d, &m0, NULL), *x1 = a4nn_xfel_alloc(&d, &m1, NULL);
+    float a[1024], b[1024];
+    double q[4] = {1, 0, 0, 0}, diff = 0, tot = 0;
+    a4nn_xfel_expected(x0, q, a);
+    a4nn_xfel_expected(x1, q, b);
+    for (int i = 0; i < 1024; i++)
+        diff += fabs(a[i] - b[i]), tot += a[i];
+    printf("conformations differ by %.1f %% of the photons at the same orientation\n",
+           100 * diff / tot);
+    assert_true(diff / tot > 0.05);
+    a4nn_xfel_free(x0), a4nn_xfel_free(x1);
+    a4nn_molecule_free(&m0), a4nn_molecule_free(&m1);
+}
+
+static void test_pdb_reader(void **s)
+{
+    (void)s;
+    char path[] = "/tmp/a4nn-pdb-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "HEADER    TEST\n"
+               "ATOM      1  N   GLY A   1      11.104   6.134  -6.504  1.00  0.00           N\n"
+               "ATOM      2  CA  GLY A   1      11.639   6.071  -5.147  1.00  0.00           C\n"
+               "HETATM    3 FE   HEM A   2       1.000   2.000   3.000  1.00  0.00\n"
+               "ATOM      4  O   GLY A   1      10.000   5.000  -4.000  1.00  0.00\n"
+               "END\n");
+    fclose(f);
+    a4nn_molecule m;
+    a4nn_error err;
+    assert_int_equal(a4nn_molecule_read_pdb(path, &m, &err), A4NN_OK);
+    assert_int_equal(m.n, 4);
+    assert_int_equal(m.type[0], A4NN_FF_N);
+    assert_int_equal(m.type[1], A4NN_FF_C);
+    assert_int_equal(m.type[2], A4NN_FF_FE); /* from the atom name */
+    assert_int_equal(m.type[3], A4NN_FF_O);
+    a4nn_molecule_free(&m);
+    f = fopen(path, "w");
+    fprintf(f, "ATOM      1  N   GLY A   1      11.104   abc    -6.504  1.00  0.00           N\n");
+    fclose(f);
+    assert_int_equal(a4nn_molecule_read_pdb(path, &m, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "bad coordinate"));
+    f = fopen(path, "w");
+    fprintf(f, "ATOM      1  U   GLY A   1      11.104   6.134  -6.504  1.00  0.00           U\n");
+    fclose(f);
+    assert_int_equal(a4nn_molecule_read_pdb(path, &m, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "element 'U'"));
+    unlink(path);
+    assert_int_equal(a4nn_molecule_read_pdb("/nonexistent.pdb", &m, &err), A4NN_ERR);
+    /* form factors at q = 0 are the electron counts */
+    assert_close(a4nn_form_factor(A4NN_FF_C, 0), 6.0, 0.01);
+    assert_close(a4nn_form_factor(A4NN_FF_O, 0), 8.0, 0.01);
+    assert_close(a4nn_form_factor(A4NN_FF_FE, 0), 26.0, 0.05);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fast_kernel_matches_reference),
+        cmocka_unit_test(test_friedel_symmetry),
+        cmocka_unit_test(test_linear_in_fluence_and_poisson),
+        cmocka_unit_test(test_guinier_law),
+        cmocka_unit_test(test_single_atom_isotropic),
+        cmocka_unit_test(test_conformations_differ),
+        cmocka_unit_test(test_pdb_reader),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
