@@ -485,6 +485,57 @@ static void test_trainer_step_clips_and_updates(void **s)
     free(a);
 }
 
+
+/* A convolution large enough to be split into several im2col tiles (64
+ * channels of 40x40: a few output rows per tile) against direct loops in
+ * double precision, forward and backward. */
+static void test_tiled_conv_matches_direct(void **s)
+{
+    (void)s;
+    const int n = 2, ci = 64, co = 8, h = 40, w = 40, k = 3, pad = 1;
+    a4nn_conv_desc d = {n, ci, h, w, co, h, w, k, pad, 1};
+    size_t xs = (size_t)n * ci * h * w, ys = (size_t)n * co * h * w, ws = (size_t)co * ci * k * k;
+    float *x = malloc(sizeof(float) * xs), *wt = malloc(sizeof(float) * ws), b[8];
+    float *y = malloc(sizeof(float) * ys), *dy = malloc(sizeof(float) * ys);
+    float *dx = calloc(xs, sizeof(float)), *dw = malloc(sizeof(float) * ws), db[8];
+    a4nn_rng r;
+    a4nn_rng_seed(&r, 99);
+    for (size_t i = 0; i < xs; i++) x[i] = (float)a4nn_rng_normal(&r);
+    for (size_t i = 0; i < ws; i++) wt[i] = (float)a4nn_rng_normal(&r) * 0.05f;
+    for (size_t i = 0; i < ys; i++) dy[i] = (float)a4nn_rng_normal(&r);
+    for (int i = 0; i < co; i++) b[i] = 0.1f * i;
+    a4nn_error err;
+    a4nn_backend *be = a4nn_backend_cpu_create(2, &err);
+    be->conv_forward(be->ctx, &d, x, wt, b, y);
+    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, db);
+    double *rdw = calloc(ws, sizeof(double)), *rdx = calloc(xs, sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < co; o++)
+            for (int oy = 0; oy < h; oy++)
+                for (int ox = 0; ox < w; ox++) {
+                    double acc = b[o], g = dy[((size_t)(i * co + o) * h + oy) * w + ox];
+                    for (int c = 0; c < ci; c++)
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++) {
+                                int iy = oy + ky - pad, ix = ox + kx - pad;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                    continue;
+                                size_t xi = ((size_t)(i * ci + c) * h + iy) * w + ix;
+                                size_t wi = ((size_t)(o * ci + c) * k + ky) * k + kx;
+                                acc += (double)wt[wi] * x[xi];
+                                rdw[wi] += g * x[xi];
+                                rdx[xi] += g * wt[wi];
+                            }
+                    assert_close(y[((size_t)(i * co + o) * h + oy) * w + ox], acc, 1e-3 * (1 + fabs(acc)));
+                }
+    for (size_t i = 0; i < ws; i++)
+        assert_close(dw[i], rdw[i], 1e-3 * (1 + fabs(rdw[i])));
+    for (size_t i = 0; i < xs; i++)
+        assert_close(dx[i], rdx[i], 1e-3 * (1 + fabs(rdx[i])));
+    free(x), free(wt), free(y), free(dy), free(dx), free(dw), free(rdw), free(rdx);
+    a4nn_backend_free(be);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_grad_network_inactive_phase),
         cmocka_unit_test(test_grad_network_all_bits),
         cmocka_unit_test(test_grad_network_residual_only),
+        cmocka_unit_test(test_tiled_conv_matches_direct),
         cmocka_unit_test(test_batchnorm_train_vs_eval),
         cmocka_unit_test(test_sgd_step_by_hand),
         cmocka_unit_test(test_trainer_step_clips_and_updates),

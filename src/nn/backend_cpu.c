@@ -47,10 +47,12 @@ static void cpu_copy(void *ctx, float *dst, const float *src, size_t n)
 }
 static void cpu_zero(void *ctx, float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
 
-/* col[(ci*k + ky)*k + kx][oy*wo + ox] = x[ci][oy + ky - pad][ox + kx - pad] */
-static void im2col(const float *x, int c, int h, int w, int k, int pad, int ho, int wo,
+/* Output rows [oy0, oy1) of the column matrix:
+ * col[(ci*k + ky)*k + kx][(oy - oy0)*wo + ox] = x[ci][oy + ky - pad][ox + kx - pad] */
+static void im2col(const float *x, int c, int h, int w, int k, int pad, int oy0, int oy1, int wo,
                    float *col)
 {
+    const int ho = oy1 - oy0;
     for (int ci = 0; ci < c; ci++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
@@ -59,7 +61,7 @@ static void im2col(const float *x, int c, int h, int w, int k, int pad, int ho, 
                 int lo = x0 < 0 ? -x0 : 0;
                 int hi = wo < w - x0 ? wo : w - x0;
                 for (int oy = 0; oy < ho; oy++) {
-                    int iy = oy + ky - pad;
+                    int iy = oy0 + oy + ky - pad;
                     float *r = row + (size_t)oy * wo;
                     if (iy < 0 || iy >= h || hi <= lo) {
                         memset(r, 0, sizeof(float) * (size_t)wo);
@@ -75,10 +77,11 @@ static void im2col(const float *x, int c, int h, int w, int k, int pad, int ho, 
             }
 }
 
-/* the adjoint of im2col: accumulates col into x */
-static void col2im(const float *col, int c, int h, int w, int k, int pad, int ho, int wo,
-                   float *x)
+/* the adjoint of im2col: accumulates output rows [oy0, oy1) of col into x */
+static void col2im(const float *col, int c, int h, int w, int k, int pad, int oy0, int oy1,
+                   int wo, float *x)
 {
+    const int ho = oy1 - oy0;
     for (int ci = 0; ci < c; ci++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
@@ -87,7 +90,7 @@ static void col2im(const float *col, int c, int h, int w, int k, int pad, int ho
                 int lo = x0 < 0 ? -x0 : 0;
                 int hi = wo < w - x0 ? wo : w - x0;
                 for (int oy = 0; oy < ho; oy++) {
-                    int iy = oy + ky - pad;
+                    int iy = oy0 + oy + ky - pad;
                     if (iy < 0 || iy >= h)
                         continue;
                     const float *r = row + (size_t)oy * wo;
@@ -100,25 +103,41 @@ static void col2im(const float *col, int c, int h, int w, int k, int pad, int ho
 
 static int direct_1x1(const a4nn_conv_desc *d) { return d->k == 1 && d->pad == 0; }
 
+/* Output rows per tile: the column matrix of a tile (K x rows*w_out floats)
+ * stays within about 384 KiB, so im2col writes it into L2 and the GEMM packs
+ * it from there instead of from memory. */
+static int tile_rows(const a4nn_conv_desc *d)
+{
+    const size_t K = (size_t)d->c_in * d->k * d->k, budget = 384 * 1024 / sizeof(float);
+    size_t rows = budget / (K * (size_t)d->w_out);
+    if (rows < 1)
+        rows = 1;
+    return rows > (size_t)d->h_out ? d->h_out : (int)rows;
+}
+
 static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
                              const float *b, float *y)
 {
     cpu_ctx *ctx = vctx;
-    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
+    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out, tr = tile_rows(d);
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     if (!direct_1x1(d))
-        ensure(ctx->ws, &ctx->ws_floats, (size_t)K * HWo, ctx->n_threads);
+        ensure(ctx->ws, &ctx->ws_floats, (size_t)K * tr * d->w_out, ctx->n_threads);
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int i = 0; i < d->n; i++) {
-        const float *col = x + i * xs;
-        if (!direct_1x1(d)) {
-            float *ws = ctx->ws[omp_get_thread_num()];
-            im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, d->h_out, d->w_out, ws);
-            col = ws;
-        }
         float *yi = y + i * ys;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, HWo, K, 1.0f, w, K, col,
-                    HWo, 0.0f, yi, HWo);
+        if (direct_1x1(d)) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, HWo, K, 1.0f, w, K,
+                        x + i * xs, HWo, 0.0f, yi, HWo);
+        } else {
+            float *ws = ctx->ws[omp_get_thread_num()];
+            for (int oy = 0; oy < d->h_out; oy += tr) {
+                int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out, n = (oy1 - oy) * d->w_out;
+                im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1, d->w_out, ws);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, n, K, 1.0f, w, K,
+                            ws, n, 0.0f, yi + (size_t)oy * d->w_out, HWo);
+            }
+        }
         if (d->bias && b)
             for (int co = 0; co < d->c_out; co++) {
                 float bv = b[co], *r = yi + (size_t)co * HWo;
@@ -132,12 +151,12 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                               const float *w, const float *dy, float *dx, float *dw, float *db)
 {
     cpu_ctx *ctx = vctx;
-    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
+    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out, tr = tile_rows(d);
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     const size_t wsz = (size_t)d->c_out * K, accsz = wsz + (size_t)d->c_out;
     const int nt = ctx->n_threads;
-    if (!direct_1x1(d))
-        ensure(ctx->ws, &ctx->ws_floats, (size_t)K * HWo, nt);
+    if (!direct_1x1(d)) /* a column tile and its gradient */
+        ensure(ctx->ws, &ctx->ws_floats, 2 * (size_t)K * tr * d->w_out, nt);
     ensure(ctx->acc, &ctx->acc_floats, accsz, nt);
     for (int t = 0; t < nt; t++)
         memset(ctx->acc[t], 0, accsz * sizeof(float));
@@ -148,14 +167,29 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
 #pragma omp for schedule(static)
         for (int i = 0; i < d->n; i++) {
             const float *dyi = dy + i * ys;
-            const float *col = x + i * xs;
-            if (!direct_1x1(d)) {
-                im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, d->h_out, d->w_out,
-                       ws);
-                col = ws;
+            if (direct_1x1(d)) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f, dyi,
+                            HWo, x + i * xs, HWo, 1.0f, acc, K);
+                if (dx)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
+                                w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
+            } else {
+                float *dcol = ws + (size_t)K * tr * d->w_out;
+                for (int oy = 0; oy < d->h_out; oy += tr) {
+                    int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out, n = (oy1 - oy) * d->w_out;
+                    const float *dyt = dyi + (size_t)oy * d->w_out;
+                    im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1,
+                           d->w_out, ws);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
+                                dyt, HWo, ws, n, 1.0f, acc, K);
+                    if (dx) {
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, n, d->c_out,
+                                    1.0f, w, K, dyt, HWo, 0.0f, dcol, n);
+                        col2im(dcol, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1, d->w_out,
+                               dx + i * xs);
+                    }
+                }
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f, dyi,
-                        HWo, col, HWo, 1.0f, acc, K);
             if (d->bias)
                 for (int co = 0; co < d->c_out; co++) {
                     const float *r = dyi + (size_t)co * HWo;
@@ -164,17 +198,6 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                         s += r[p];
                     acc[wsz + co] += s;
                 }
-            if (dx) {
-                if (direct_1x1(d)) {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
-                } else {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                w, K, dyi, HWo, 0.0f, ws, HWo);
-                    col2im(ws, d->c_in, d->h_in, d->w_in, d->k, d->pad, d->h_out, d->w_out,
-                           dx + i * xs);
-                }
-            }
         }
     }
     memcpy(dw, ctx->acc[0], wsz * sizeof(float));
