@@ -12,6 +12,10 @@ THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-5}
 CSV=${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv
 PY=/usr/bin/python3
+# NATIVE_BLAS=1: let OpenBLAS pick its kernels for this CPU in this run (the
+# machine's environment may pin OPENBLAS_CORETYPE to an older kernel set).
+if [[ ${NATIVE_BLAS:-0} == 1 ]]; then unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; fi
+echo "OpenBLAS kernels: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS for this CPU}"
 if [[ ! -f $CSV ]]; then echo "SKIPPED: reference curves not found at $CSV"; exit 0; fi
 
 mapfile -t G < <($PY - "$CSV" <<'PYEOF'
