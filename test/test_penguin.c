@@ -251,22 +251,37 @@ static void test_reference_replay(void **s)
 
     a4nn_replay_row rows[100];
     a4nn_replay_summary sum;
-    const char *policies[] = {"seed", "ensemble", "pareto"};
-    for (int k = 0; k < 3; k++) {
+    /* policy settings and the figures they reach on the reference curves
+     * (measured, pinned): saved %, mean error, full-training front kept */
+    struct {
+        const char *settings[10];
+        double saved, mean_err;
+        int kept_at_least;
+    } cases[] = {
+        {{"policy", "seed"}, 40.6, 2.84, 4},
+        {{"policy", "ensemble"}, 56.4, 1.93, 2},
+        {{"policy", "ensemble", "envelope", "1", "tolerance", "0.25"}, 65.5, 0.90, 2},
+        {{"policy", "pareto", "envelope", "1", "z", "1", "pessimism", "1", "require_convergence", "1"},
+         24.4, 3.31, 6},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         a4nn_penguin_config_defaults(&cfg);
-        a4nn_penguin_config_set(&cfg, "policy", policies[k], NULL);
+        for (int j = 0; j < 10 && cases[k].settings[j]; j += 2)
+            assert_int_equal(a4nn_penguin_config_set(&cfg, cases[k].settings[j],
+                                                     cases[k].settings[j + 1], &err), A4NN_OK);
         assert_int_equal(a4nn_penguin_replay(&cfg, reg, &set, rows, &sum, &err), A4NN_OK);
-        printf("%-8s epochs saved %.1f %%, mean |error| %.2f, max %.2f, %d converged\n",
-               policies[k], sum.epochs_saved_pct, sum.mean_abs_err, sum.max_abs_err,
-               sum.n_converged);
-        if (k == 0) { /* pinned: the seed rule saves about what the original did */
-            assert_close(sum.epochs_saved_pct, 40.6, 1.0);
-            assert_close(sum.mean_abs_err, 2.84, 0.1);
-        } else if (k == 1) { /* the ensemble saves more and misses less */
-            assert_close(sum.epochs_saved_pct, 56.4, 1.0);
-            assert_close(sum.mean_abs_err, 1.93, 0.1);
-        }
+        printf("%-8s%s: epochs saved %.1f %%, mean |error| %.2f, max %.2f, front kept %d/%d\n",
+               cases[k].settings[1], cases[k].settings[2] ? " (+settings)" : "",
+               sum.epochs_saved_pct, sum.mean_abs_err, sum.max_abs_err, sum.front_kept,
+               sum.front_size);
+        assert_close(sum.epochs_saved_pct, cases[k].saved, 1.0);
+        assert_close(sum.mean_abs_err, cases[k].mean_err, 0.1);
+        assert_true(sum.front_kept >= cases[k].kept_at_least);
+        assert_int_equal(sum.front_size, 8);
     }
+    /* the best trade-off meets the targets of at least 60 % saved and at most
+     * one point of mean error */
+    assert_true(cases[2].saved >= 60 && cases[2].mean_err <= 1.0);
     a4nn_curves_free(&set);
 }
 

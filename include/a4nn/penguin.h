@@ -78,11 +78,14 @@ typedef struct {
     int budget;          /* 25: predictions are f(budget) */
     double z;            /* pareto: optimism in standard errors (2) */
     double min_sigma;    /* pareto: floor of the prediction's uncertainty (1 point) */
+    int envelope;        /* fit the running maximum of the accuracies (0: as measured) */
+    double pessimism;    /* pareto: fitness of a stopped model = prediction - pessimism * sigma */
+    int require_convergence; /* pareto: stop hopeless models only once converged */
 } a4nn_penguin_config;
 
 void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg);
 /* Sets one key ("curve", "policy", "window", "tolerance", "start_epoch",
- * "budget", "z", "min_sigma") from text; unknown keys and bad values are
+ * "budget", "z", "min_sigma", "envelope") from text; unknown keys and bad values are
  * errors that name the key. */
 int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const char *value,
                             a4nn_error *err);
@@ -168,6 +171,10 @@ typedef struct {
     double epochs_saved_pct;
     double mean_abs_err, max_abs_err; /* over models that converged */
     int n_converged;
+    /* the Pareto front of (MFLOPs, accuracy after the full budget): its size
+     * and how many of its models are still non-dominated under the fitness
+     * the policy gave them */
+    int front_size, front_kept;
     double seconds;
 } a4nn_replay_summary;
 

@@ -18,8 +18,12 @@ static void penguin_usage(FILE *out)
             "  --curve NAME          curve to fit (default: default, a - b^(c - x));\n"
             "                        --curve list prints the family\n"
             "  --policy P            seed (the original rule), ensemble (AIC-weighted\n"
-            "                        family) or pareto (also stop models that cannot reach\n"
+            "                        family) or pareto (stop models once they cannot reach\n"
             "                        the Pareto front)\n"
+            "  --envelope 1          fit the running best accuracy (default 0)\n"
+            "  --pessimism K, --require-convergence 1\n"
+            "                        pareto: fitness of a stopped model is prediction - K sigma;\n"
+            "                        stop only converged models\n"
             "  --budget E            epoch budget; predictions are f(E) (default 25)\n"
             "  --window N, --tolerance T, --start-epoch E, --z Z, --min-sigma S\n"
             "                        convergence rule and pareto optimism (3, 0.5, 3, 2, 1)\n"
@@ -97,9 +101,11 @@ int cmd_penguin(int argc, char **argv)
     }
     fprintf(stderr,
             "penguin: %d models, curve %s, policy %s: %d converged, epochs saved %.1f %%, "
-            "|prediction - final| mean %.2f max %.2f points (converged models), %.3f s\n",
+            "|prediction - final| mean %.2f max %.2f points (converged models), full-training "
+            "Pareto front kept %d/%d, %.3f s\n",
             set.n_models, cfg.curve, a4nn_policy_name(cfg.policy), sum.n_converged,
-            sum.epochs_saved_pct, sum.mean_abs_err, sum.max_abs_err, sum.seconds);
+            sum.epochs_saved_pct, sum.mean_abs_err, sum.max_abs_err, sum.front_kept,
+            sum.front_size, sum.seconds);
     free(rows);
     a4nn_curves_free(&set);
     a4nn_curve_registry_free(reg);

@@ -68,7 +68,8 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
         double lo, hi;
         int integer;
     } keys[] = {{"window", 1, 100, 1},    {"tolerance", 0, 100, 0}, {"start_epoch", 1, 1000, 1},
-                {"budget", 1, 1000, 1},   {"z", 0, 100, 0},         {"min_sigma", 0, 100, 0}};
+                {"budget", 1, 1000, 1},   {"z", 0, 100, 0},         {"min_sigma", 0, 100, 0},
+                {"envelope", 0, 1, 1},    {"pessimism", 0, 100, 0}, {"require_convergence", 0, 1, 1}};
     for (size_t i = 0; i < A4NN_ARRAY_LEN(keys); i++) {
         if (strcmp(key, keys[i].name))
             continue;
@@ -81,11 +82,14 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
         else if (!strcmp(key, "start_epoch")) cfg->start_epoch = (int)d;
         else if (!strcmp(key, "budget")) cfg->budget = (int)d;
         else if (!strcmp(key, "z")) cfg->z = d;
+        else if (!strcmp(key, "envelope")) cfg->envelope = (int)d;
+        else if (!strcmp(key, "pessimism")) cfg->pessimism = d;
+        else if (!strcmp(key, "require_convergence")) cfg->require_convergence = (int)d;
         else cfg->min_sigma = d;
         return A4NN_OK;
     }
     return a4nn_errorf(err, "penguin: unknown key '%s' (known: curve, policy, window, "
-                            "tolerance, start_epoch, budget, z, min_sigma)",
+                            "tolerance, start_epoch, budget, z, min_sigma, envelope)",
                        key);
 }
 
@@ -254,15 +258,19 @@ int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, doub
     m->n++;
     const a4nn_penguin_config *cfg = &p->cfg;
     if (epoch >= cfg->start_epoch && isfinite(val_acc)) {
-        double x[A4NN_PENGUIN_MAX_EPOCHS];
-        for (int i = 0; i < m->n; i++)
+        double x[A4NN_PENGUIN_MAX_EPOCHS], y[A4NN_PENGUIN_MAX_EPOCHS];
+        for (int i = 0; i < m->n; i++) {
             x[i] = i;
+            /* the envelope: validation dips of a noisy curve are not where
+             * training ends up, so fit the best accuracy seen so far */
+            y[i] = cfg->envelope && i > 0 && y[i - 1] > m->acc[i] ? y[i - 1] : m->acc[i];
+        }
         double pred = NAN, sigma = NAN;
-        if (cfg->policy == A4NN_POLICY_ENSEMBLE) {
-            ensemble_predict(p, x, m->acc, m->n, &pred, &sigma);
+        if (cfg->policy != A4NN_POLICY_SEED) {
+            ensemble_predict(p, x, y, m->n, &pred, &sigma);
         } else {
             a4nn_fit fit;
-            a4nn_curve_fit(p->fitter, p->curve, x, m->acc, m->n, cfg->budget, &fit);
+            a4nn_curve_fit(p->fitter, p->curve, x, y, m->n, cfg->budget, &fit);
             if (fit.ok)
                 pred = fit.prediction, sigma = fit.sigma;
         }
@@ -272,27 +280,30 @@ int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, doub
     out->has_prediction = isfinite(m->pred[epoch]);
     out->prediction = m->pred[epoch];
     out->sigma = m->sigma[epoch];
-    if (m->converged_epoch < 0 && window_converged(cfg, m)) {
-        m->converged_epoch = epoch;
-        m->fitness = m->pred[epoch];
-    }
-    out->converged = m->converged_epoch >= 0;
-    out->stop = out->converged;
-    /* pareto: even before convergence, stop a model whose optimistic
-     * prediction cannot reach the current front */
-    if (!out->stop && cfg->policy == A4NN_POLICY_PARETO && front && front->n > 0 &&
-        out->has_prediction && out->prediction >= 0 && out->prediction <= 100) {
+    if (cfg->policy != A4NN_POLICY_PARETO) {
+        if (m->converged_epoch < 0 && window_converged(cfg, m)) {
+            m->converged_epoch = epoch;
+            m->fitness = m->pred[epoch];
+        }
+        out->converged = out->stop = m->converged_epoch >= 0;
+    } else if (m->converged_epoch < 0 && front && front->n > 0 && out->has_prediction &&
+               epoch >= cfg->start_epoch + cfg->window - 1 && out->prediction >= 0 &&
+               out->prediction <= 100) {
+        /* pareto: a model trains on while it might still reach the front;
+         * it stops once even the optimistic end of its prediction (and its
+         * best measured accuracy) would be dominated by the current front */
         double s = isfinite(out->sigma) && out->sigma > cfg->min_sigma ? out->sigma
                                                                         : cfg->min_sigma;
         double best_case = out->prediction + cfg->z * s;
-        /* the measured accuracy bounds the best case from below */
-        if (best_case < val_acc)
-            best_case = val_acc;
-        if (!a4nn_front_would_enter(front, mflops, best_case)) {
-            out->stop = 1;
+        for (int i = 0; i < m->n; i++)
+            if (m->acc[i] > best_case)
+                best_case = m->acc[i];
+        if (!a4nn_front_would_enter(front, mflops, best_case) &&
+            (!cfg->require_convergence || window_converged(cfg, m))) {
             m->converged_epoch = epoch;
-            m->fitness = out->prediction;
+            m->fitness = out->prediction - cfg->pessimism * s;
         }
+        out->converged = out->stop = m->converged_epoch >= 0;
     }
     out->fitness = a4nn_penguin_fitness(m);
     return A4NN_OK;
@@ -492,6 +503,24 @@ int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *cur
     }
     if (sum->n_converged)
         sum->mean_abs_err /= sum->n_converged;
+    /* does stopping early lose a model of the full-training front? */
+    for (int i = 0; i < set->n_models; i++) {
+        const double mi = set->models[i].mflops;
+        int on_true = 1, on_fit = 1;
+        for (int j = 0; j < set->n_models; j++) {
+            const double mj = set->models[j].mflops;
+            if (j == i || !isfinite(mi) || !isfinite(mj))
+                continue;
+            if (dominates(mj, rows[j].final_observed, mi, rows[i].final_observed))
+                on_true = 0;
+            if (dominates(mj, rows[j].fitness, mi, rows[i].fitness))
+                on_fit = 0;
+        }
+        if (on_true && isfinite(mi)) {
+            sum->front_size++;
+            sum->front_kept += on_fit;
+        }
+    }
     sum->epochs_saved_pct = budget ? 100.0 * (double)(budget - used) / (double)budget : 0;
     sum->seconds = a4nn_now() - t0;
     free(m);
