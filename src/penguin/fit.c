@@ -172,7 +172,14 @@ void a4nn_curve_fit(a4nn_fitter *w, const a4nn_curve *c, const double *x, const 
         double sse;
         gsl_blas_ddot(r, r, &sse);
         double pred = c->f(x_eval + c->x_offset, p);
-        if (isfinite(pred) && isfinite(sse)) {
+        /* a parameter pinned at a finite upper bound means the data asked
+         * for more than the curve allows (e.g. an asymptote above 200 %):
+         * degenerate, no prediction */
+        int pinned = 0;
+        for (int j = 0; j < k; j++)
+            if (isfinite(c->upper[j]) && p[j] >= c->upper[j] - 1e-6 * (1 + fabs(c->upper[j])))
+                pinned = 1;
+        if (isfinite(pred) && isfinite(sse) && !pinned) {
             out->ok = 1;
             memcpy(out->p, p, sizeof(double) * (size_t)k);
             out->sse = sse;
