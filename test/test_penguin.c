@@ -250,7 +250,7 @@ static void test_reference_replay(void **s)
     a4nn_penguin_free(p);
 
     a4nn_replay_row rows[100];
-    a4nn_replay_summary sum;
+    a4nn_replay_summary sum, best = {0};
     /* policy settings and the figures they reach on the reference curves
      * (measured, pinned): saved %, mean error, full-training front kept */
     struct {
@@ -278,10 +278,12 @@ static void test_reference_replay(void **s)
         assert_close(sum.mean_abs_err, cases[k].mean_err, 0.1);
         assert_true(sum.front_kept >= cases[k].kept_at_least);
         assert_int_equal(sum.front_size, 8);
+        if (k == 2)
+            best = sum;
     }
     /* the best trade-off meets the targets of at least 60 % saved and at most
      * one point of mean error */
-    assert_true(cases[2].saved >= 60 && cases[2].mean_err <= 1.0);
+    assert_true(best.epochs_saved_pct >= 60 && best.mean_abs_err <= 1.0);
     a4nn_curves_free(&set);
 }
 
