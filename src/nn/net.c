@@ -17,7 +17,10 @@ struct a4nn_net {
     int max_batch;
     layer *layers;       /* [n_ops] */
     float **value;       /* [n_tensors] activations, value[0] = input (borrowed) */
-    float **grad;        /* [n_tensors] gradients, zero between backward passes */
+    float **grad;        /* [n_tensors] gradients, zero between backward passes; tensors
+                            whose gradients are never live together share a buffer */
+    int n_grad_bufs;
+    float **grad_bufs;   /* the distinct gradient buffers, owned */
     size_t *tsize;       /* floats per image of each tensor */
     float *params, *grads, *buffers;
     size_t n_params, n_buffers;
@@ -31,6 +34,57 @@ static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batc
     const a4nn_shape *x = &net->arch.tensor[op->in[0]], *y = &net->arch.tensor[op->out];
     return (a4nn_conv_desc){batch, x->c, x->h, x->w, y->c, y->h, y->w, op->kernel, op->pad,
                             op->bias};
+}
+
+/* Gradient buffers by liveness. Backward runs the ops in reverse: the
+ * gradient of tensor t is live from the backward of its last consumer to the
+ * backward of its producer, after which it is zeroed (a4nn_net_backward) and
+ * its buffer can serve another tensor. Buffers are handed out best-fit from a
+ * free list, so peak gradient memory is a few layers, not the whole network. */
+static void plan_gradients(a4nn_net *net)
+{
+    const a4nn_arch *a = &net->arch;
+    a4nn_backend *be = net->be;
+    int *last_use = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    for (int t = 0; t < a->n_tensors; t++)
+        last_use[t] = -1;
+    for (int i = 0; i < a->n_ops; i++)
+        for (int j = 0; j < a->ops[i].n_in; j++)
+            last_use[a->ops[i].in[j]] = i;
+    size_t *cap = a4nn_calloc((size_t)a->n_tensors, sizeof(size_t));
+    int *free_list = a4nn_calloc((size_t)a->n_tensors, sizeof(int)), n_free = 0;
+    int *buf_of = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    net->grad_bufs = a4nn_calloc((size_t)a->n_tensors, sizeof(float *));
+    for (int i = a->n_ops - 1; i >= 0; i--) {
+        /* inputs whose last consumer is op i become live now */
+        for (int j = 0; j < a->ops[i].n_in; j++) {
+            int t = a->ops[i].in[j];
+            if (t == 0 || last_use[t] != i || net->grad[t])
+                continue;
+            size_t need = net->tsize[t] * (size_t)net->max_batch;
+            int best = -1;
+            for (int f = 0; f < n_free; f++)
+                if (cap[free_list[f]] >= need && (best < 0 || cap[free_list[f]] < cap[free_list[best]]))
+                    best = f;
+            int b;
+            if (best >= 0) {
+                b = free_list[best];
+                free_list[best] = free_list[--n_free];
+            } else {
+                b = net->n_grad_bufs++;
+                cap[b] = need;
+                net->grad_bufs[b] = be->alloc(be->ctx, need);
+                be->zero(be->ctx, net->grad_bufs[b], need);
+            }
+            buf_of[t] = b;
+            net->grad[t] = net->grad_bufs[b];
+        }
+        /* op i's output gradient dies with op i's backward */
+        int out = a->ops[i].out;
+        if (out != a->output && net->grad[out])
+            free_list[n_free++] = buf_of[out];
+    }
+    free(last_use), free(cap), free(free_list), free(buf_of);
 }
 
 a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be, uint64_t seed,
@@ -86,13 +140,10 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
                NULL;
     }
 
-    /* activations and gradients; the input tensor is borrowed at forward time */
-    for (int t = 1; t < a->n_tensors; t++) {
-        size_t n = net->tsize[t] * (size_t)max_batch;
-        net->value[t] = be->alloc(be->ctx, n);
-        net->grad[t] = be->alloc(be->ctx, n);
-        be->zero(be->ctx, net->grad[t], n);
-    }
+    /* activations; the input tensor is borrowed at forward time */
+    for (int t = 1; t < a->n_tensors; t++)
+        net->value[t] = be->alloc(be->ctx, net->tsize[t] * (size_t)max_batch);
+    plan_gradients(net);
     net->params = be->alloc(be->ctx, np);
     net->grads = be->alloc(be->ctx, np);
     net->buffers = be->alloc(be->ctx, nb);
@@ -137,9 +188,10 @@ void a4nn_net_free(a4nn_net *net)
     for (int t = 1; t < net->arch.n_tensors; t++) {
         if (net->value[t])
             be->free(be->ctx, net->value[t]);
-        if (net->grad[t])
-            be->free(be->ctx, net->grad[t]);
     }
+    for (int b = 0; b < net->n_grad_bufs; b++)
+        be->free(be->ctx, net->grad_bufs[b]);
+    free(net->grad_bufs);
     for (int i = 0; i < net->arch.n_ops; i++) {
         if (net->layers[i].save_mean)
             be->free(be->ctx, net->layers[i].save_mean);
@@ -226,6 +278,8 @@ void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
         const a4nn_shape *xs = &a->tensor[op->in[0]];
         const float *in = net->value[op->in[0]];
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
+        if (!dy) /* an output nothing consumes: no gradient flows through it */
+            continue;
         /* the network input needs no gradient */
         float *dx = op->in[0] == 0 ? NULL : net->grad[op->in[0]];
         const int hw = xs->h * xs->w;
@@ -274,7 +328,7 @@ void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
             break;
         }
         /* every consumer of op->out has run: clear its gradient for the next pass */
-        if (op->out != a->output)
+        if (op->out != a->output && net->grad[op->out])
             be->zero(c, net->grad[op->out], net->tsize[op->out] * (size_t)batch);
     }
 }
