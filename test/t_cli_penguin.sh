@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `a4nn penguin`: CSV contract on the reference curves, and clear errors.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 A4NN="${A4NN_BUILD:-build}/a4nn"
 CSV="${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv"
 if [[ ! -f $CSV ]]; then echo "SKIPPED: reference curves not found at $CSV"; exit 77; fi
@@ -28,3 +29,28 @@ expect_fail "unknown key 'bogus'" penguin --curves "$CSV" --bogus 1
 printf 'epoch,val_accs\n0,50\n0,x\n' >"$tmp/bad.csv"
 expect_fail "bad epoch" penguin --curves "$tmp/bad.csv"
 echo "penguin CLI ok"
+
+# a user plug-in curve: a shared library exporting a4nn_curve_plugin()
+cat >"$tmp/plugin.c" <<'CEOF'
+#include <math.h>
+#include <string.h>
+#include "a4nn/penguin.h"
+static double f(double x, const double *p) { return p[0] - p[1] * exp(-x / 3.0); }
+static void df(double x, const double *p, double *g) { g[0] = 1; g[1] = -exp(-x / 3.0); }
+int a4nn_curve_plugin(a4nn_curve *c)
+{
+    strcpy(c->name, "myexp");
+    c->formula = "a - b e^(-x/3)";
+    c->n_params = 2;
+    c->f = f, c->df = df;
+    c->start[0] = 90, c->start[1] = 20;
+    c->lower[0] = 0, c->upper[0] = 100, c->lower[1] = -INFINITY, c->upper[1] = INFINITY;
+    return 0;
+}
+CEOF
+cc -shared -fPIC -Iinclude -o "$tmp/plugin.so" "$tmp/plugin.c"
+"$A4NN" penguin --plugin "$tmp/plugin.so" --curve list | grep -q '^myexp'
+"$A4NN" penguin --curves "$CSV" --plugin "$tmp/plugin.so" --curve myexp 2>&1 >/dev/null | grep -q 'curve myexp'
+expect_fail "no working a4nn_curve_plugin" penguin --curves "$CSV" --plugin /lib/x86_64-linux-gnu/libm.so.6
+expect_fail "cannot load curve plug-in" penguin --curves "$CSV" --plugin "$tmp/none.so"
+echo "penguin plug-ins ok"

@@ -187,6 +187,33 @@ static void test_convergence_rule(void **s)
     assert_non_null(strstr(err.msg, "nosuch"));
 }
 
+static double f_half(double x, const double *p) { return p[0] * x / (x + 1); }
+static void d_half(double x, const double *p, double *g) { g[0] = x / (x + 1); }
+
+static void test_register_curve(void **s)
+{
+    (void)s;
+    a4nn_curve c = {"saturating", "a x / (x + 1)", 1, f_half, d_half, {50}, {0}, {200}, 0};
+    a4nn_error err;
+    assert_int_equal(a4nn_curve_register(reg, &c, &err), A4NN_OK);
+    assert_int_equal(a4nn_curve_register(reg, &c, &err), A4NN_ERR); /* twice */
+    assert_non_null(strstr(err.msg, "already registered"));
+    const a4nn_curve *got = a4nn_curve_find(reg, "saturating");
+    assert_non_null(got);
+    double x[5] = {0, 1, 2, 3, 4}, y[5];
+    for (int i = 0; i < 5; i++)
+        y[i] = 90.0 * x[i] / (x[i] + 1);
+    a4nn_fit f;
+    a4nn_curve_fit(fitter, got, x, y, 5, 9, &f);
+    assert_true(f.ok);
+    assert_close(f.prediction, 81.0, 1e-4);
+    a4nn_curve bad = c;
+    strcpy(bad.name, "bad");
+    bad.start[0] = 500; /* outside its bounds */
+    assert_int_equal(a4nn_curve_register(reg, &bad, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "outside its bounds"));
+}
+
 static void test_front(void **s)
 {
     (void)s;
@@ -322,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_bounds_respected),
         cmocka_unit_test(test_degenerate_input),
         cmocka_unit_test(test_convergence_rule),
+        cmocka_unit_test(test_register_curve),
         cmocka_unit_test(test_front),
         cmocka_unit_test(test_reference_replay),
         cmocka_unit_test(test_bad_curve_files),
