@@ -1,0 +1,170 @@
+/* GPU binding and worker groups. */
+#include <stdint.h>
+#include <string.h>
+
+#include "a4nn/gpu.h"
+
+#ifdef A4NN_CUDA
+#include <cuda_runtime.h>
+#include <nccl.h>
+#endif
+
+struct a4nn_group {
+    MPI_Comm comm;
+    int rank, size, index;
+    a4nn_group_kind kind;
+#ifdef A4NN_CUDA
+    ncclComm_t nccl;
+#endif
+};
+
+int a4nn_gpu_count(void)
+{
+#ifdef A4NN_CUDA
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return n;
+#else
+    return 0;
+#endif
+}
+
+int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err)
+{
+    MPI_Comm node;
+    int rank, lrank, lsize;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS ||
+        MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) !=
+            MPI_SUCCESS)
+        return a4nn_errorf(err, "gpu select: MPI_Comm_split_type failed");
+    MPI_Comm_rank(node, &lrank);
+    MPI_Comm_size(node, &lsize);
+    MPI_Comm_free(&node);
+    int n = a4nn_gpu_count();
+    if (n <= 0)
+        return a4nn_errorf(err, "gpu select: no GPU is visible (CUDA_VISIBLE_DEVICES=%s)",
+                           getenv("CUDA_VISIBLE_DEVICES") ? getenv("CUDA_VISIBLE_DEVICES")
+                                                          : "unset");
+    if (lsize > n && !share)
+        return a4nn_errorf(err,
+                           "gpu select: %d workers on this node but only %d GPU(s) visible "
+                           "(allow GPU sharing to run several workers per GPU)",
+                           lsize, n);
+    *device = lrank % n;
+    return A4NN_OK;
+}
+
+#ifndef A4NN_CUDA
+int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
+{
+    (void)be;
+    (void)on;
+    return a4nn_errorf(err, "TF32 needs the cuda backend, and this build has no CUDA");
+}
+#endif
+
+a4nn_group *a4nn_group_create(MPI_Comm comm, int group_size, a4nn_group_kind kind,
+                              a4nn_error *err)
+{
+    int rank, size;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS)
+        return a4nn_errorf(err, "worker group: bad communicator"), NULL;
+    if (group_size < 1 || size % group_size)
+        return a4nn_errorf(err, "worker group: %d ranks cannot form groups of %d", size,
+                           group_size),
+               NULL;
+#ifndef A4NN_CUDA
+    if (kind == A4NN_GROUP_NCCL)
+        return a4nn_errorf(err, "worker group: NCCL needs a build with CUDA"), NULL;
+#endif
+    a4nn_group *g = a4nn_calloc(1, sizeof *g);
+    g->kind = kind;
+    g->index = rank / group_size;
+    if (MPI_Comm_split(comm, g->index, rank, &g->comm) != MPI_SUCCESS) {
+        free(g);
+        return a4nn_errorf(err, "worker group: MPI_Comm_split failed"), NULL;
+    }
+    MPI_Comm_rank(g->comm, &g->rank);
+    MPI_Comm_size(g->comm, &g->size);
+#ifdef A4NN_CUDA
+    if (kind == A4NN_GROUP_NCCL) {
+        ncclUniqueId id;
+        ncclResult_t r = ncclSuccess;
+        if (g->rank == 0)
+            r = ncclGetUniqueId(&id);
+        int ok = r == ncclSuccess;
+        MPI_Bcast(&ok, 1, MPI_INT, 0, g->comm);
+        if (!ok) {
+            MPI_Comm_free(&g->comm);
+            free(g);
+            return a4nn_errorf(err, "worker group: ncclGetUniqueId: %s",
+                               r != ncclSuccess ? ncclGetErrorString(r) : "failed on rank 0"),
+                   NULL;
+        }
+        MPI_Bcast(&id, (int)sizeof id, MPI_BYTE, 0, g->comm);
+        r = ncclCommInitRank(&g->nccl, g->size, id, g->rank);
+        if (r != ncclSuccess) {
+            MPI_Comm_free(&g->comm);
+            free(g);
+            return a4nn_errorf(err, "worker group: ncclCommInitRank: %s", ncclGetErrorString(r)),
+                   NULL;
+        }
+    }
+#endif
+    return g;
+}
+
+void a4nn_group_free(a4nn_group *g)
+{
+    if (!g)
+        return;
+#ifdef A4NN_CUDA
+    if (g->kind == A4NN_GROUP_NCCL && g->nccl)
+        ncclCommDestroy(g->nccl);
+#endif
+    MPI_Comm_free(&g->comm);
+    free(g);
+}
+
+int a4nn_group_rank(const a4nn_group *g) { return g->rank; }
+int a4nn_group_size(const a4nn_group *g) { return g->size; }
+int a4nn_group_index(const a4nn_group *g) { return g->index; }
+MPI_Comm a4nn_group_comm(const a4nn_group *g) { return g->comm; }
+
+int a4nn_group_allreduce(float *grads, size_t n, void *vg)
+{
+    a4nn_group *g = vg;
+    if (g->size == 1)
+        return A4NN_OK;
+#ifdef A4NN_CUDA
+    if (g->kind == A4NN_GROUP_NCCL) {
+        /* on the legacy default stream, ordered with the cuda backend's work */
+        if (ncclAllReduce(grads, grads, n, ncclFloat, ncclAvg, g->nccl, 0) != ncclSuccess)
+            return A4NN_ERR;
+        return A4NN_OK;
+    }
+#endif
+    /* MPI counts are int: reduce in chunks */
+    const size_t chunk = (size_t)1 << 30;
+    for (size_t off = 0; off < n; off += chunk) {
+        int cnt = (int)(n - off < chunk ? n - off : chunk);
+        if (MPI_Allreduce(MPI_IN_PLACE, grads + off, cnt, MPI_FLOAT, MPI_SUM, g->comm) !=
+            MPI_SUCCESS)
+            return A4NN_ERR;
+    }
+    const float s = 1.0f / (float)g->size;
+    for (size_t i = 0; i < n; i++)
+        grads[i] *= s;
+    return A4NN_OK;
+}
+
+void a4nn_group_configure(a4nn_group *g, a4nn_train_config *cfg)
+{
+    cfg->allreduce_grads = a4nn_group_allreduce;
+    cfg->allreduce_ctx = g;
+    cfg->group_rank = g->rank;
+    cfg->group_size = g->size;
+}
