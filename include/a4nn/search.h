@@ -108,4 +108,34 @@ void a4nn_arch_print(const a4nn_arch *arch, FILE *out);
 
 const char *a4nn_op_name(a4nn_op_kind kind);
 
+/* ---- NSGA-II ---- */
+/* NSGA-II as NSGA-Net uses it, over n points with m objectives (row-major
+ * obj[i * m + j]), every objective minimised: for the search (100 - val acc,
+ * MFLOPs). */
+
+/* Non-dominated sorting: rank[i] = 0 for the first front, 1 for the next...
+ * Returns the number of fronts. */
+int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank);
+/* Crowding distance of every point within its front (INFINITY at the ends). */
+void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, double *crowd);
+/* Environmental selection: the k survivors (k <= n) by rank, then crowding
+ * (ties broken by index, so the choice is deterministic); writes k indices. */
+void a4nn_nsga2_survivors(int n, int m, const double *obj, int k, int *chosen);
+/* Binary tournament on (rank, crowding): returns the winner's index. */
+int a4nn_nsga2_tournament(a4nn_rng *rng, int n, const int *rank, const double *crowd);
+/* A uniformly random genome (at least one active phase). */
+void a4nn_nsga2_random_genome(a4nn_rng *rng, int n_phases, int n_nodes, a4nn_genome *g);
+/* Uniform crossover (probability px, else copies) of two parents into two
+ * children, then bit-flip mutation with probability pm per bit (pm < 0:
+ * 1 / bits). */
+void a4nn_nsga2_mate(a4nn_rng *rng, const a4nn_genome *a, const a4nn_genome *b, double px,
+                     double pm, a4nn_genome *c1, a4nn_genome *c2);
+/* n_children new genomes from a population of n with objectives obj (m = 2):
+ * tournament, crossover, mutation and duplicate elimination against the
+ * population, the archive (every genome evaluated so far) and each other.
+ * Errors when the space is exhausted. */
+int a4nn_nsga2_offspring(a4nn_rng *rng, const a4nn_genome *pop, const double *obj, int n,
+                         const a4nn_genome *archive, int n_archive, double px, double pm,
+                         int n_children, a4nn_genome *children, a4nn_error *err);
+
 #endif

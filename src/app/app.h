@@ -12,8 +12,18 @@ typedef struct {
 int cmd_genome(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_penguin(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Returns 1 when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);
+
+/* Reads the option at argv[*i], written "--key=value" or "--key value":
+ * copies "--key" into key and points *value at the value, advancing *i past
+ * a separate value. Returns 0 when argv[*i] does not start with "--". Dies
+ * with "a4nn: <cmd>: ..." when the key is too long or the value missing. */
+int app_option(int argc, char **argv, int *i, char *key, size_t cap, const char **value,
+               const char *cmd);
 
 #endif

@@ -55,22 +55,9 @@ int cmd_genome(int argc, char **argv)
     int json = 0;
     const char *text = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        const char *eq = strchr(a, '=');
+        const char *a = argv[i], *v;
         char key[64];
-        if (!strncmp(a, "--", 2)) {
-            size_t n = eq ? (size_t)(eq - a) : strlen(a);
-            if (n >= sizeof key)
-                a4nn_die("genome: unknown option '%s'", a);
-            memcpy(key, a, n);
-            key[n] = '\0';
-            if (eq)
-                v = eq + 1;
-            else if (i + 1 < argc)
-                v = argv[++i];
-            else
-                a4nn_die("genome: option %s needs a value", key);
+        if (app_option(argc, argv, &i, key, sizeof key, &v, "genome")) {
             if (!strcmp(key, "--input"))
                 parse_shape(v, &in_c, &in_h, &in_w);
             else if (!strcmp(key, "--init-channels"))

@@ -43,21 +43,12 @@ int cmd_penguin(int argc, char **argv)
     int list = 0;
     a4nn_error err;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *eq = strchr(a, '='), *v;
+        const char *v;
+        char opt[64];
+        if (!app_option(argc, argv, &i, opt, sizeof opt, &v, "penguin"))
+            a4nn_die("penguin: unexpected argument '%s' (see a4nn penguin --help)", argv[i]);
         char key[64];
-        if (strncmp(a, "--", 2) != 0)
-            a4nn_die("penguin: unexpected argument '%s' (see a4nn penguin --help)", a);
-        size_t n = eq ? (size_t)(eq - a) : strlen(a);
-        if (n >= sizeof key)
-            a4nn_die("penguin: unknown option '%s'", a);
-        memcpy(key, a + 2, n - 2);
-        key[n - 2] = '\0';
-        if (eq)
-            v = eq + 1;
-        else if (i + 1 < argc)
-            v = argv[++i];
-        else
-            a4nn_die("penguin: option --%s needs a value", key);
+        snprintf(key, sizeof key, "%s", opt + 2);
         for (char *c = key; *c; c++)
             if (*c == '-')
                 *c = '_';

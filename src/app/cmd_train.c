@@ -59,21 +59,10 @@ int cmd_train(int argc, char **argv)
             csv = 1;
             continue;
         }
-        if (strncmp(a, "--", 2) != 0)
-            a4nn_die("train: unexpected argument '%s' (see a4nn train --help)", a);
         char key[64];
-        const char *eq = strchr(a, '='), *v;
-        size_t n = eq ? (size_t)(eq - a) : strlen(a);
-        if (n >= sizeof key)
-            a4nn_die("train: unknown option '%s'", a);
-        memcpy(key, a, n);
-        key[n] = '\0';
-        if (eq)
-            v = eq + 1;
-        else if (i + 1 < argc)
-            v = argv[++i];
-        else
-            a4nn_die("train: option %s needs a value", key);
+        const char *v;
+        if (!app_option(argc, argv, &i, key, sizeof key, &v, "train"))
+            a4nn_die("train: unexpected argument '%s' (see a4nn train --help)", a);
         if (!strcmp(key, "--genome"))
             genome_text = v;
         else if (!strcmp(key, "--data"))

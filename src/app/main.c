@@ -9,6 +9,9 @@ static const a4nn_command commands[] = {
     {"genome", "decode a genome: layers, parameters, MFLOPs", cmd_genome},
     {"train", "train one genome and print its learning curve", cmd_train},
     {"penguin", "replay learning curves through PENGUIN prediction and stopping", cmd_penguin},
+    {"run", "run the MPI architecture search (search, workers, analytics)", cmd_run},
+    {"report", "HTML report and summary of one or more run directories", cmd_report},
+    {"export", "export a run's data commons as CSV or JSON", cmd_export},
 };
 
 int app_wants_help(int argc, char **argv)
@@ -17,6 +20,27 @@ int app_wants_help(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return 1;
     return 0;
+}
+
+int app_option(int argc, char **argv, int *i, char *key, size_t cap, const char **value,
+               const char *cmd)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0)
+        return 0;
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    if (n >= cap)
+        a4nn_die("%s: unknown option '%s'", cmd, a);
+    memcpy(key, a, n);
+    key[n] = '\0';
+    if (eq)
+        *value = eq + 1;
+    else if (*i + 1 < argc)
+        *value = argv[++*i];
+    else
+        a4nn_die("%s: option %s needs a value", cmd, key);
+    return 1;
 }
 
 static void usage(FILE *out)

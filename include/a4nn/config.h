@@ -1,0 +1,68 @@
+/* config: the run configuration of `a4nn run`, read from an INI file (libinih)
+ * with `--section.key=value` overrides. Every key has a type and a range;
+ * unknown keys and bad values are errors that name the key. */
+#ifndef A4NN_CONFIG_H
+#define A4NN_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "a4nn/util.h"
+
+#define A4NN_PATH_MAX 1024
+#define A4NN_PENGUIN_KEYS_MAX 16
+
+typedef enum { A4NN_MODE_GENERATIONAL = 0, A4NN_MODE_ASYNC = 1 } a4nn_run_mode;
+typedef enum { A4NN_WORKER_CPU = 0, A4NN_WORKER_CUDA = 1, A4NN_WORKER_REPLAY = 2 } a4nn_worker_backend;
+
+typedef struct {
+    /* [run] */
+    uint64_t seed;
+    char dir[A4NN_PATH_MAX];
+    a4nn_run_mode mode;
+    /* [search] */
+    int pop_size, n_offspring, n_gens, n_phases, n_nodes, init_channels;
+    double crossover_prob, mutation_prob; /* mutation_prob < 0: 1 / n_bits */
+    /* [train] */
+    int epochs, batch, threads;
+    double lr, momentum, weight_decay, clip;
+    /* [data] */
+    char file[A4NN_PATH_MAX];
+    long train_count, val_count; /* < 0: the whole split */
+    int synthetic;               /* 1: the nn module's synthetic set instead of file */
+    int synthetic_size;          /* synthetic image side */
+    /* [penguin] on/off; other keys forwarded to a4nn_penguin_config_set */
+    int penguin;
+    int n_penguin_keys;
+    char penguin_key[A4NN_PENGUIN_KEYS_MAX][32];
+    char penguin_value[A4NN_PENGUIN_KEYS_MAX][64];
+    /* [worker] */
+    a4nn_worker_backend backend;
+    char replay_curves[A4NN_PATH_MAX];
+    double replay_epoch_seconds;
+    int checkpoint_every; /* 0: no checkpoints */
+    /* [analytics] */
+    int analytics_ranks;
+} a4nn_config;
+
+void a4nn_config_defaults(a4nn_config *c);
+/* Sets "section.key" from text; errors name the key. */
+int a4nn_config_set(a4nn_config *c, const char *section, const char *key, const char *value,
+                    a4nn_error *err);
+/* Reads an INI file over the current values. */
+int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err);
+/* Applies one "--section.key=value" argument. */
+int a4nn_config_override(a4nn_config *c, const char *arg, a4nn_error *err);
+/* Cross-key checks (e.g. replay needs replay_curves). */
+int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);
+/* Writes the fully resolved configuration as INI text (readable back). */
+void a4nn_config_write(const a4nn_config *c, FILE *out);
+/* The same text in a malloc'd string. */
+char *a4nn_config_text(const a4nn_config *c);
+/* Total number of models a search evaluates: pop_size + n_offspring * n_gens. */
+int a4nn_config_total_models(const a4nn_config *c);
+
+const char *a4nn_run_mode_name(a4nn_run_mode m);
+const char *a4nn_worker_backend_name(a4nn_worker_backend b);
+
+#endif

@@ -1,0 +1,111 @@
+/* roles: the three MPI roles of `a4nn run` and their message protocol.
+ *
+ *   rank 0                      search (NSGA-II), the only writer of the commons
+ *   ranks 1 .. size-A-1         workers: train (cpu/cuda) or replay a genome
+ *   ranks size-A .. size-1      analytics (A = analytics.ranks): PENGUIN per
+ *                               model, models sharded by id % A
+ *
+ * Flow of one model: search --TASK--> worker --EPOCH...--> analytics
+ * --PREDICTION (the epoch with its prediction)--> search; analytics --STOP-->
+ * worker once the prediction has converged; worker --DONE--> analytics, which
+ * completes it (fitness, epochs counted up to the stop) and forwards it to the
+ * search. Messages from one sender arrive in order, so the search sees every
+ * epoch of a model before its DONE. At the end the search sends SHUTDOWN to
+ * the workers, each worker sends BYE to every analytics rank, and each
+ * analytics rank sends BYE to the search once all workers said so and the
+ * search has sent its last FRONT (the fitness of every finished model goes to
+ * every analytics rank, so the pareto policy sees the whole current front).
+ *
+ * Every message is a fixed struct sent as bytes (one binary on one kind of
+ * node). Waiting ranks poll with MPI_Iprobe and short sleeps, never spin. */
+#ifndef A4NN_ROLES_H
+#define A4NN_ROLES_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <mpi.h>
+
+#include "a4nn/config.h"
+#include "a4nn/util.h"
+
+enum {
+    A4NN_TAG_TASK = 601,
+    A4NN_TAG_EPOCH,
+    A4NN_TAG_STOP,
+    A4NN_TAG_DONE,
+    A4NN_TAG_SHUTDOWN,
+    A4NN_TAG_PREDICTION,
+    A4NN_TAG_BYE,
+    A4NN_TAG_FRONT
+};
+
+enum { A4NN_STOP_BUDGET = 0, A4NN_STOP_CONVERGED = 1, A4NN_STOP_INTERRUPTED = 2 };
+const char *a4nn_stop_reason_name(int reason);
+
+#define A4NN_GENOME_TEXT 256
+
+typedef struct {
+    int32_t model_id, epoch_budget;
+    uint64_t seed;
+    char genome[A4NN_GENOME_TEXT];
+} a4nn_msg_task;
+
+/* EPOCH (worker -> analytics) and PREDICTION (analytics -> search) */
+typedef struct {
+    int32_t model_id, epoch, worker, replayed;
+    double train_acc, val_acc, loss, seconds, mflops;
+    int32_t has_prediction, converged;
+    double prediction, uncertainty;
+} a4nn_msg_epoch;
+
+typedef struct {
+    int32_t model_id, epoch;
+    double predicted;
+} a4nn_msg_stop;
+
+typedef struct {
+    int32_t model_id, worker, epochs_trained, reason, has_prediction;
+    double fitness, prediction, mflops, last_val_acc, seconds, start_time, end_time;
+    int64_t params;
+} a4nn_msg_done;
+
+typedef struct {
+    int32_t interrupt;
+} a4nn_msg_shutdown;
+
+/* FRONT (search -> every analytics rank): a finished model's (MFLOPs,
+ * fitness), for the pareto stopping policy; end = 1 is the last FRONT. */
+typedef struct {
+    int32_t end;
+    double mflops, fitness;
+} a4nn_msg_front;
+
+/* What every role needs to know about the job. */
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    int local_rank;             /* rank among the ranks on this node */
+    int n_workers, n_analytics; /* workers are ranks 1..n_workers */
+    const a4nn_config *cfg;
+    const char *dir;     /* run directory */
+    int resume;          /* continue the run in dir */
+    volatile sig_atomic_t *interrupted; /* set by SIGTERM/SIGUSR1 */
+    FILE *log;           /* rank 0: progress also goes here (may be NULL) */
+    int quiet;           /* rank 0: no progress lines on stdout */
+} a4nn_role_ctx;
+
+/* Rank of the analytics rank that owns model id. */
+int a4nn_analytics_rank(const a4nn_role_ctx *ctx, int model_id);
+
+/* Run one role to the end. Return A4NN_OK, A4NN_ERR (err filled), or, for the
+ * search and workers, 1 when the run was interrupted (resumable). */
+int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err);
+int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err);
+int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err);
+
+/* Sleeps a short while (polling back-off), in seconds. */
+void a4nn_role_nap(double seconds);
+
+#endif

@@ -1,0 +1,433 @@
+/* commons: HDF5 data commons and checkpoint files. */
+#include "a4nn/commons.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct a4nn_commons {
+    hid_t file;
+    char path[1024];
+};
+
+void a4nn_model_record_free(a4nn_model_record *r)
+{
+    if (!r)
+        return;
+    free(r->epochs);
+    free(r->preds);
+    r->epochs = NULL;
+    r->preds = NULL;
+    r->n_epochs = r->n_preds = 0;
+}
+
+/* ---- attribute helpers: return 0 on success, -1 on failure ---- */
+static int attr_write(hid_t loc, const char *name, hid_t mtype, const void *v, hsize_t n)
+{
+    hid_t space = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
+    if (space < 0)
+        return -1;
+    if (H5Aexists(loc, name) > 0)
+        H5Adelete(loc, name);
+    hid_t a = H5Acreate2(loc, name, mtype, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 ? -1 : H5Awrite(a, mtype, v) < 0 ? -1 : 0;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    return rc;
+}
+
+static int attr_str(hid_t loc, const char *name, const char *s)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(s) + 1);
+    int rc = attr_write(loc, name, t, s, 0);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_dbl(hid_t loc, const char *name, double v)
+{
+    return attr_write(loc, name, H5T_NATIVE_DOUBLE, &v, 0);
+}
+
+static int attr_long(hid_t loc, const char *name, long v)
+{
+    return attr_write(loc, name, H5T_NATIVE_LONG, &v, 0);
+}
+
+static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    int rc = H5Aread(a, mtype, v) < 0 ? -1 : 0;
+    H5Aclose(a);
+    return rc;
+}
+
+static char *attr_read_str(hid_t loc, const char *name)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    hid_t ft = H5Aget_type(a);
+    size_t n = H5Tget_size(ft);
+    char *s = a4nn_calloc(n + 1, 1);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    int ok = H5Aread(a, t, s) >= 0;
+    H5Tclose(t);
+    H5Tclose(ft);
+    H5Aclose(a);
+    if (!ok) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static hid_t epoch_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(a4nn_epoch_row));
+    H5Tinsert(t, "epoch", HOFFSET(a4nn_epoch_row, epoch), H5T_NATIVE_INT);
+    H5Tinsert(t, "train_acc", HOFFSET(a4nn_epoch_row, train_acc), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "val_acc", HOFFSET(a4nn_epoch_row, val_acc), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "loss", HOFFSET(a4nn_epoch_row, loss), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "seconds", HOFFSET(a4nn_epoch_row, seconds), H5T_NATIVE_DOUBLE);
+    return t;
+}
+
+static hid_t pred_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(a4nn_pred_row));
+    H5Tinsert(t, "epoch", HOFFSET(a4nn_pred_row, epoch), H5T_NATIVE_INT);
+    H5Tinsert(t, "prediction", HOFFSET(a4nn_pred_row, prediction), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "uncertainty", HOFFSET(a4nn_pred_row, uncertainty), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "converged", HOFFSET(a4nn_pred_row, converged), H5T_NATIVE_INT);
+    return t;
+}
+
+static int table_write(hid_t g, const char *name, hid_t t, const void *rows, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t s = H5Screate_simple(1, &dim, NULL);
+    hid_t d = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = d < 0 ? -1 : (n > 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) ? -1 : 0;
+    if (d >= 0)
+        H5Dclose(d);
+    H5Sclose(s);
+    return rc;
+}
+
+static int table_read(hid_t g, const char *name, hid_t t, size_t row_size, void **rows, int *n)
+{
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t s = H5Dget_space(d);
+    hsize_t dim = 0;
+    H5Sget_simple_extent_dims(s, &dim, NULL);
+    *rows = a4nn_calloc(dim ? dim : 1, row_size);
+    *n = (int)dim;
+    int rc = (dim > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0) ? -1 : 0;
+    H5Sclose(s);
+    H5Dclose(d);
+    return rc;
+}
+
+a4nn_commons *a4nn_commons_create(const char *path, const char *config_text, uint64_t seed,
+                                  a4nn_error *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        a4nn_errorf(err, "commons: cannot create %s (exists or unwritable directory)", path);
+        return NULL;
+    }
+    char ts[64];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    unsigned long long s = (unsigned long long)seed;
+    hid_t g = H5Gcreate2(f, "/models", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || attr_str(f, "config", config_text) || attr_write(f, "seed", H5T_NATIVE_ULLONG, &s, 0) ||
+        attr_str(f, "version", A4NN_VERSION) || attr_str(f, "start_time", ts) ||
+        H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) {
+        if (g >= 0)
+            H5Gclose(g);
+        H5Fclose(f);
+        a4nn_errorf(err, "commons: cannot write the run attributes to %s", path);
+        return NULL;
+    }
+    H5Gclose(g);
+    a4nn_commons *c = a4nn_calloc(1, sizeof *c);
+    c->file = f;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    return c;
+}
+
+a4nn_commons *a4nn_commons_open(const char *path, a4nn_error *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK | W_OK) != 0) {
+        a4nn_errorf(err, "commons: cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) {
+        a4nn_errorf(err, "commons: %s is not a readable HDF5 data commons", path);
+        return NULL;
+    }
+    if (H5Lexists(f, "/models", H5P_DEFAULT) <= 0) {
+        H5Fclose(f);
+        a4nn_errorf(err, "commons: %s has no /models group", path);
+        return NULL;
+    }
+    a4nn_commons *c = a4nn_calloc(1, sizeof *c);
+    c->file = f;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    return c;
+}
+
+char *a4nn_commons_config_text(a4nn_commons *c, a4nn_error *err)
+{
+    char *s = attr_read_str(c->file, "config");
+    if (!s)
+        a4nn_errorf(err, "commons: %s has no config attribute", c->path);
+    return s;
+}
+
+int a4nn_commons_write_model(a4nn_commons *c, const a4nn_model_record *r, a4nn_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/models/%06d", r->id);
+    if (H5Lexists(c->file, name, H5P_DEFAULT) > 0 && H5Ldelete(c->file, name, H5P_DEFAULT) < 0)
+        return a4nn_errorf(err, "commons: cannot replace %s in %s", name, c->path);
+    hid_t g = H5Gcreate2(c->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return a4nn_errorf(err, "commons: cannot create %s in %s", name, c->path);
+    hid_t et = epoch_type(), pt = pred_type();
+    int bad = attr_long(g, "id", r->id) || attr_str(g, "genome", r->genome) ||
+              attr_dbl(g, "mflops", r->mflops) || attr_long(g, "params", r->params) ||
+              attr_long(g, "epochs_trained", r->epochs_trained) ||
+              attr_str(g, "stop_reason", r->stop_reason) || attr_dbl(g, "fitness", r->fitness) ||
+              attr_dbl(g, "predicted", r->predicted) ||
+              attr_dbl(g, "last_val_acc", r->last_val_acc) || attr_long(g, "worker", r->worker) ||
+              attr_dbl(g, "start_time", r->start_time) || attr_dbl(g, "end_time", r->end_time) ||
+              attr_dbl(g, "seconds", r->seconds) ||
+              table_write(g, "epochs", et, r->epochs, r->n_epochs) ||
+              table_write(g, "predictions", pt, r->preds, r->n_preds);
+    H5Tclose(et);
+    H5Tclose(pt);
+    H5Gclose(g);
+    if (bad)
+        return a4nn_errorf(err, "commons: cannot write %s to %s", name, c->path);
+    if (H5Fflush(c->file, H5F_SCOPE_GLOBAL) < 0)
+        return a4nn_errorf(err, "commons: cannot flush %s", c->path);
+    return A4NN_OK;
+}
+
+typedef struct {
+    a4nn_model_record *recs;
+    int n, cap, failed;
+    char bad[64];
+} read_ctx;
+
+static herr_t read_one(hid_t loc, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    read_ctx *x = data;
+    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0) {
+        snprintf(x->bad, sizeof x->bad, "%s", name);
+        x->failed = 1;
+        return -1;
+    }
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 64;
+        x->recs = a4nn_realloc(x->recs, (size_t)x->cap * sizeof *x->recs);
+    }
+    a4nn_model_record *r = &x->recs[x->n];
+    memset(r, 0, sizeof *r);
+    long id = 0, params = 0, et = 0, worker = 0;
+    char *genome = attr_read_str(g, "genome"), *reason = attr_read_str(g, "stop_reason");
+    hid_t ety = epoch_type(), pty = pred_type();
+    void *rows = NULL, *prows = NULL;
+    int bad = !genome || !reason || attr_read(g, "id", H5T_NATIVE_LONG, &id) ||
+              attr_read(g, "params", H5T_NATIVE_LONG, &params) ||
+              attr_read(g, "epochs_trained", H5T_NATIVE_LONG, &et) ||
+              attr_read(g, "worker", H5T_NATIVE_LONG, &worker) ||
+              attr_read(g, "mflops", H5T_NATIVE_DOUBLE, &r->mflops) ||
+              attr_read(g, "fitness", H5T_NATIVE_DOUBLE, &r->fitness) ||
+              attr_read(g, "predicted", H5T_NATIVE_DOUBLE, &r->predicted) ||
+              attr_read(g, "last_val_acc", H5T_NATIVE_DOUBLE, &r->last_val_acc) ||
+              attr_read(g, "start_time", H5T_NATIVE_DOUBLE, &r->start_time) ||
+              attr_read(g, "end_time", H5T_NATIVE_DOUBLE, &r->end_time) ||
+              attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &r->seconds) ||
+              table_read(g, "epochs", ety, sizeof(a4nn_epoch_row), &rows, &r->n_epochs) ||
+              table_read(g, "predictions", pty, sizeof(a4nn_pred_row), &prows, &r->n_preds);
+    H5Tclose(ety);
+    H5Tclose(pty);
+    H5Gclose(g);
+    r->epochs = rows;
+    r->preds = prows;
+    if (!bad) {
+        r->id = (int)id;
+        r->params = params;
+        r->epochs_trained = (int)et;
+        r->worker = (int)worker;
+        snprintf(r->genome, sizeof r->genome, "%s", genome);
+        snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
+    }
+    free(genome);
+    free(reason);
+    if (bad) {
+        a4nn_model_record_free(r);
+        snprintf(x->bad, sizeof x->bad, "%s", name);
+        x->failed = 1;
+        return -1;
+    }
+    x->n++;
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const a4nn_model_record *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int a4nn_commons_read_models(a4nn_commons *c, a4nn_model_record **out, int *n, a4nn_error *err)
+{
+    read_ctx x = {0};
+    hid_t g = H5Gopen2(c->file, "/models", H5P_DEFAULT);
+    if (g < 0)
+        return a4nn_errorf(err, "commons: %s has no /models group", c->path);
+    herr_t rc = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, read_one, &x);
+    H5Gclose(g);
+    if (rc < 0 || x.failed) {
+        for (int i = 0; i < x.n; i++)
+            a4nn_model_record_free(&x.recs[i]);
+        free(x.recs);
+        return a4nn_errorf(err, "commons: cannot read model %s from %s", x.bad, c->path);
+    }
+    if (x.n > 1)
+        qsort(x.recs, (size_t)x.n, sizeof *x.recs, by_id);
+    *out = x.recs;
+    *n = x.n;
+    return A4NN_OK;
+}
+
+int a4nn_commons_write_search(a4nn_commons *c, int generation, const uint64_t rng[4],
+                              const int *population, int n, a4nn_error *err)
+{
+    hid_t g;
+    if (H5Lexists(c->file, "/search", H5P_DEFAULT) > 0)
+        g = H5Gopen2(c->file, "/search", H5P_DEFAULT);
+    else
+        g = H5Gcreate2(c->file, "/search", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return a4nn_errorf(err, "commons: cannot open /search in %s", c->path);
+    unsigned long long r[4] = {rng[0], rng[1], rng[2], rng[3]};
+    int empty = -1;
+    int bad = attr_long(g, "generation", generation) ||
+              attr_write(g, "rng", H5T_NATIVE_ULLONG, r, 4) ||
+              attr_write(g, "population", H5T_NATIVE_INT, n > 0 ? population : &empty,
+                         (hsize_t)(n > 0 ? n : 1));
+    H5Gclose(g);
+    if (bad || H5Fflush(c->file, H5F_SCOPE_GLOBAL) < 0)
+        return a4nn_errorf(err, "commons: cannot write the search state to %s", c->path);
+    return A4NN_OK;
+}
+
+int a4nn_commons_close(a4nn_commons *c, a4nn_error *err)
+{
+    if (!c)
+        return A4NN_OK;
+    int rc = H5Fclose(c->file) < 0 ? a4nn_errorf(err, "commons: cannot close %s", c->path) : A4NN_OK;
+    free(c);
+    return rc;
+}
+
+/* ---- checkpoints ---- */
+
+#define CKPT_MAGIC "A4NNCKP1"
+
+void a4nn_checkpoint_path(const char *dir, int model_id, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/checkpoints/model-%06d.ckpt", dir, model_id);
+}
+
+int a4nn_checkpoint_write(const char *path, int model_id, int next_epoch,
+                          const a4nn_epoch_row *rows, int n_rows, const float *state,
+                          size_t n_state, a4nn_error *err)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return a4nn_errorf(err, "checkpoint: cannot create %s: %s", tmp, strerror(errno));
+    int32_t hdr[3] = {model_id, next_epoch, n_rows};
+    uint64_t ns = n_state;
+    int ok = fwrite(CKPT_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
+             fwrite(&ns, sizeof ns, 1, f) == 1 &&
+             (n_rows == 0 || fwrite(rows, sizeof *rows, (size_t)n_rows, f) == (size_t)n_rows) &&
+             (n_state == 0 || fwrite(state, sizeof *state, n_state, f) == n_state);
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return a4nn_errorf(err, "checkpoint: cannot write %s: %s", path, strerror(errno));
+    }
+    return A4NN_OK;
+}
+
+int a4nn_checkpoint_read(const char *path, int *found, int *model_id, int *next_epoch,
+                         a4nn_epoch_row **rows, int *n_rows, float **state, size_t *n_state,
+                         a4nn_error *err)
+{
+    *found = 0;
+    *rows = NULL;
+    *state = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return A4NN_OK;
+        return a4nn_errorf(err, "checkpoint: cannot open %s: %s", path, strerror(errno));
+    }
+    char magic[8];
+    int32_t hdr[3];
+    uint64_t ns;
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, CKPT_MAGIC, 8) ||
+        fread(hdr, sizeof hdr, 1, f) != 1 || fread(&ns, sizeof ns, 1, f) != 1 || hdr[2] < 0 ||
+        hdr[2] > 100000 || ns > ((uint64_t)1 << 34)) {
+        fclose(f);
+        return a4nn_errorf(err, "checkpoint: %s is not an a4nn checkpoint", path);
+    }
+    *rows = a4nn_calloc((size_t)(hdr[2] ? hdr[2] : 1), sizeof **rows);
+    *state = a4nn_malloc((size_t)(ns ? ns : 1) * sizeof **state);
+    if ((hdr[2] && fread(*rows, sizeof **rows, (size_t)hdr[2], f) != (size_t)hdr[2]) ||
+        (ns && fread(*state, sizeof **state, ns, f) != ns)) {
+        fclose(f);
+        free(*rows);
+        free(*state);
+        *rows = NULL;
+        *state = NULL;
+        return a4nn_errorf(err, "checkpoint: %s is truncated", path);
+    }
+    fclose(f);
+    *found = 1;
+    *model_id = hdr[0];
+    *next_epoch = hdr[1];
+    *n_rows = hdr[2];
+    *n_state = ns;
+    return A4NN_OK;
+}

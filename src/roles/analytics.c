@@ -1,0 +1,205 @@
+/* roles: the analytics rank. PENGUIN per model (models sharded by id): sends
+ * STOP to the worker once the prediction has converged, and every epoch with
+ * its prediction, then the completed DONE, to the search. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "a4nn/penguin.h"
+#include "a4nn/roles.h"
+
+typedef struct {
+    int active;
+    int stopped, stop_epoch;
+    int worker;
+    double seconds;
+    a4nn_penguin_model pm;
+    int has_pred;
+    double last_pred;
+} model_state;
+
+typedef struct {
+    model_state **m;
+    int cap;
+} model_table;
+
+static model_state *get_model(model_table *t, int id)
+{
+    if (id >= t->cap) {
+        int cap = t->cap ? t->cap : 64;
+        while (cap <= id)
+            cap *= 2;
+        t->m = a4nn_realloc(t->m, (size_t)cap * sizeof *t->m);
+        memset(t->m + t->cap, 0, (size_t)(cap - t->cap) * sizeof *t->m);
+        t->cap = cap;
+    }
+    if (!t->m[id]) {
+        t->m[id] = a4nn_calloc(1, sizeof **t->m);
+        a4nn_penguin_model_init(&t->m[id]->pm);
+    }
+    return t->m[id];
+}
+
+static void drop_model(model_table *t, int id)
+{
+    if (id < t->cap) {
+        free(t->m[id]);
+        t->m[id] = NULL;
+    }
+}
+
+int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
+{
+    const a4nn_config *cfg = ctx->cfg;
+    a4nn_penguin_config pc;
+    a4nn_penguin_config_defaults(&pc);
+    pc.budget = cfg->epochs;
+    for (int i = 0; i < cfg->n_penguin_keys; i++)
+        if (a4nn_penguin_config_set(&pc, cfg->penguin_key[i], cfg->penguin_value[i], err) !=
+            A4NN_OK)
+            return A4NN_ERR;
+    a4nn_curve_registry *reg = NULL;
+    a4nn_penguin *pg = NULL;
+    if (cfg->penguin) {
+        reg = a4nn_curve_registry_alloc();
+        pg = a4nn_penguin_alloc(&pc, reg, err);
+        if (!pg) {
+            a4nn_curve_registry_free(reg);
+            return A4NN_ERR;
+        }
+    }
+    model_table tab = {0};
+    a4nn_front front;
+    a4nn_front_init(&front);
+    int byes = 0, front_end = 0, rc = A4NN_OK;
+    double nap = 1e-4;
+    while (byes < ctx->n_workers || !front_end) {
+        int flag = 0;
+        MPI_Status st;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, ctx->comm, &flag, &st) != MPI_SUCCESS) {
+            rc = a4nn_errorf(err, "analytics %d: MPI_Iprobe failed", ctx->rank);
+            break;
+        }
+        if (!flag) {
+            a4nn_role_nap(nap);
+            nap = nap < 0.002 ? nap * 2 : 0.002;
+            continue;
+        }
+        nap = 1e-4;
+        if (st.MPI_TAG == A4NN_TAG_BYE) {
+            int32_t who;
+            if (MPI_Recv(&who, 1, MPI_INT32_T, st.MPI_SOURCE, A4NN_TAG_BYE, ctx->comm,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Recv BYE failed", ctx->rank);
+                break;
+            }
+            byes++;
+        } else if (st.MPI_TAG == A4NN_TAG_FRONT) {
+            a4nn_msg_front f;
+            if (MPI_Recv(&f, sizeof f, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_FRONT, ctx->comm,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Recv FRONT failed", ctx->rank);
+                break;
+            }
+            if (f.end)
+                front_end = 1;
+            else if (isfinite(f.fitness))
+                a4nn_front_add(&front, f.mflops, f.fitness);
+        } else if (st.MPI_TAG == A4NN_TAG_EPOCH) {
+            a4nn_msg_epoch m;
+            if (MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_EPOCH, ctx->comm,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Recv EPOCH failed", ctx->rank);
+                break;
+            }
+            if (m.model_id < 0) {
+                rc = a4nn_errorf(err, "analytics %d: bad model id %d", ctx->rank, m.model_id);
+                break;
+            }
+            model_state *ms = get_model(&tab, m.model_id);
+            ms->worker = st.MPI_SOURCE;
+            if (ms->stopped || m.epoch != ms->pm.n)
+                continue; /* after a STOP, or a repeat: not part of the curve */
+            ms->seconds += m.seconds;
+            m.has_prediction = 0;
+            m.converged = 0;
+            m.prediction = m.uncertainty = NAN;
+            if (pg) {
+                a4nn_penguin_decision d;
+                if (a4nn_penguin_observe(pg, &ms->pm, m.epoch, m.val_acc, m.mflops, &front,
+                                         &d, err) !=
+                    A4NN_OK) {
+                    rc = A4NN_ERR;
+                    break;
+                }
+                m.has_prediction = d.has_prediction;
+                m.converged = d.converged;
+                m.prediction = d.prediction;
+                m.uncertainty = d.sigma;
+                if (d.has_prediction) {
+                    ms->has_pred = 1;
+                    ms->last_pred = d.prediction;
+                }
+                if (d.stop && m.epoch + 1 < cfg->epochs) {
+                    ms->stopped = 1;
+                    ms->stop_epoch = m.epoch;
+                    a4nn_msg_stop s = {m.model_id, m.epoch, d.fitness};
+                    if (MPI_Send(&s, sizeof s, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_STOP,
+                                 ctx->comm) != MPI_SUCCESS) {
+                        rc = a4nn_errorf(err, "analytics %d: MPI_Send STOP failed", ctx->rank);
+                        break;
+                    }
+                }
+            } else {
+                ms->pm.acc[ms->pm.n] = m.val_acc;
+                ms->pm.n++;
+            }
+            if (MPI_Send(&m, sizeof m, MPI_BYTE, 0, A4NN_TAG_PREDICTION, ctx->comm) !=
+                MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Send PREDICTION failed", ctx->rank);
+                break;
+            }
+        } else if (st.MPI_TAG == A4NN_TAG_DONE) {
+            a4nn_msg_done d;
+            if (MPI_Recv(&d, sizeof d, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_DONE, ctx->comm,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Recv DONE failed", ctx->rank);
+                break;
+            }
+            model_state *ms = get_model(&tab, d.model_id);
+            int n = ms->pm.n;
+            if (ms->stopped)
+                d.reason = A4NN_STOP_CONVERGED;
+            else if (d.reason != A4NN_STOP_INTERRUPTED)
+                d.reason = n >= cfg->epochs ? A4NN_STOP_BUDGET : A4NN_STOP_INTERRUPTED;
+            d.epochs_trained = n;
+            d.last_val_acc = n ? ms->pm.acc[n - 1] : NAN;
+            d.fitness = pg ? a4nn_penguin_fitness(&ms->pm) : d.last_val_acc;
+            d.has_prediction = ms->has_pred;
+            d.prediction = ms->has_pred ? ms->last_pred : NAN;
+            d.seconds = ms->seconds;
+            drop_model(&tab, d.model_id);
+            if (MPI_Send(&d, sizeof d, MPI_BYTE, 0, A4NN_TAG_DONE, ctx->comm) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "analytics %d: MPI_Send DONE failed", ctx->rank);
+                break;
+            }
+        } else {
+            rc = a4nn_errorf(err, "analytics %d: unexpected message tag %d from rank %d",
+                             ctx->rank, st.MPI_TAG, st.MPI_SOURCE);
+            break;
+        }
+    }
+    if (rc == A4NN_OK) {
+        int32_t me = ctx->rank;
+        if (MPI_Send(&me, 1, MPI_INT32_T, 0, A4NN_TAG_BYE, ctx->comm) != MPI_SUCCESS)
+            rc = a4nn_errorf(err, "analytics %d: MPI_Send BYE failed", ctx->rank);
+    }
+    a4nn_front_free(&front);
+    for (int i = 0; i < tab.cap; i++)
+        free(tab.m[i]);
+    free(tab.m);
+    a4nn_penguin_free(pg);
+    if (reg)
+        a4nn_curve_registry_free(reg);
+    return rc;
+}

@@ -1,0 +1,225 @@
+/* NSGA-II (Deb et al. 2002) as NSGA-Net's macro search uses it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "a4nn/search.h"
+
+static int dominates(int m, const double *a, const double *b)
+{
+    int better = 0;
+    for (int j = 0; j < m; j++) {
+        if (a[j] > b[j])
+            return 0;
+        if (a[j] < b[j])
+            better = 1;
+    }
+    return better;
+}
+
+int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank)
+{
+    if (n <= 0)
+        return 0;
+    int *count = a4nn_calloc((size_t)n, sizeof *count);
+    int *front = a4nn_malloc((size_t)n * sizeof *front), *next = a4nn_malloc((size_t)n * sizeof *next);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (i != j && dominates(m, obj + (size_t)j * m, obj + (size_t)i * m))
+                count[i]++;
+    int nf = 0, r = 0;
+    for (int i = 0; i < n; i++)
+        if (count[i] == 0)
+            front[nf++] = i, rank[i] = 0;
+    while (nf > 0) {
+        int nn = 0;
+        for (int a = 0; a < nf; a++) {
+            int i = front[a];
+            for (int j = 0; j < n; j++)
+                if (dominates(m, obj + (size_t)i * m, obj + (size_t)j * m) && --count[j] == 0)
+                    next[nn++] = j, rank[j] = r + 1;
+        }
+        memcpy(front, next, (size_t)nn * sizeof *front);
+        nf = nn;
+        r++;
+    }
+    free(count);
+    free(front);
+    free(next);
+    return r;
+}
+
+
+void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, double *crowd)
+{
+    int *idx = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    for (int i = 0; i < n; i++)
+        crowd[i] = 0;
+    int max_rank = 0;
+    for (int i = 0; i < n; i++)
+        if (rank[i] > max_rank)
+            max_rank = rank[i];
+    for (int r = 0; r <= max_rank; r++) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (rank[i] == r)
+                idx[k++] = i;
+        if (k == 0)
+            continue;
+        if (k <= 2) {
+            for (int a = 0; a < k; a++)
+                crowd[idx[a]] = INFINITY;
+            continue;
+        }
+        for (int j = 0; j < m; j++) {
+            /* insertion sort by objective j, ties by index: deterministic */
+            for (int a = 1; a < k; a++) {
+                int v = idx[a], b = a - 1;
+                while (b >= 0 && (obj[(size_t)idx[b] * m + j] > obj[(size_t)v * m + j] ||
+                                  (obj[(size_t)idx[b] * m + j] == obj[(size_t)v * m + j] &&
+                                   idx[b] > v))) {
+                    idx[b + 1] = idx[b];
+                    b--;
+                }
+                idx[b + 1] = v;
+            }
+            double lo = obj[(size_t)idx[0] * m + j], hi = obj[(size_t)idx[k - 1] * m + j];
+            crowd[idx[0]] = crowd[idx[k - 1]] = INFINITY;
+            if (hi - lo <= 0)
+                continue;
+            for (int a = 1; a < k - 1; a++)
+                if (isfinite(crowd[idx[a]]))
+                    crowd[idx[a]] +=
+                        (obj[(size_t)idx[a + 1] * m + j] - obj[(size_t)idx[a - 1] * m + j]) /
+                        (hi - lo);
+        }
+    }
+    free(idx);
+}
+
+void a4nn_nsga2_survivors(int n, int m, const double *obj, int k, int *chosen)
+{
+    int *rank = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *rank);
+    double *crowd = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *crowd);
+    int *order = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
+    a4nn_nsga2_sort(n, m, obj, rank);
+    a4nn_nsga2_crowding(n, m, obj, rank, crowd);
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    /* stable order by (rank asc, crowding desc, index asc) */
+    for (int a = 1; a < n; a++) {
+        int v = order[a], b = a - 1;
+        while (b >= 0) {
+            int u = order[b];
+            int after = rank[u] > rank[v] ||
+                        (rank[u] == rank[v] && (crowd[u] < crowd[v] ||
+                                                (crowd[u] == crowd[v] && u > v)));
+            if (!after)
+                break;
+            order[b + 1] = u;
+            b--;
+        }
+        order[b + 1] = v;
+    }
+    for (int i = 0; i < k && i < n; i++)
+        chosen[i] = order[i];
+    free(rank);
+    free(crowd);
+    free(order);
+}
+
+int a4nn_nsga2_tournament(a4nn_rng *rng, int n, const int *rank, const double *crowd)
+{
+    int a = (int)a4nn_rng_below(rng, (uint64_t)n), b = (int)a4nn_rng_below(rng, (uint64_t)n);
+    if (rank[a] != rank[b])
+        return rank[a] < rank[b] ? a : b;
+    if (crowd[a] != crowd[b])
+        return crowd[a] > crowd[b] ? a : b;
+    return a4nn_rng_uniform(rng) < 0.5 ? a : b;
+}
+
+static int any_active(const a4nn_genome *g)
+{
+    for (int p = 0; p < g->n_phases; p++)
+        if (a4nn_genome_phase_active(g, p))
+            return 1;
+    return 0;
+}
+
+void a4nn_nsga2_random_genome(a4nn_rng *rng, int n_phases, int n_nodes, a4nn_genome *g)
+{
+    int pb = a4nn_genome_phase_bits(n_nodes);
+    do {
+        memset(g, 0, sizeof *g);
+        g->n_phases = n_phases;
+        g->n_nodes = n_nodes;
+        for (int p = 0; p < n_phases; p++)
+            for (int b = 0; b < pb; b++)
+                g->bits[p][b] = (uint8_t)(a4nn_rng_next(rng) >> 63);
+    } while (!any_active(g));
+}
+
+void a4nn_nsga2_mate(a4nn_rng *rng, const a4nn_genome *a, const a4nn_genome *b, double px,
+                     double pm, a4nn_genome *c1, a4nn_genome *c2)
+{
+    int pb = a4nn_genome_phase_bits(a->n_nodes), nbits = pb * a->n_phases;
+    if (pm < 0)
+        pm = 1.0 / nbits;
+    *c1 = *a;
+    *c2 = *b;
+    if (a4nn_rng_uniform(rng) < px)
+        for (int p = 0; p < a->n_phases; p++)
+            for (int k = 0; k < pb; k++)
+                if (a4nn_rng_uniform(rng) < 0.5) {
+                    c1->bits[p][k] = b->bits[p][k];
+                    c2->bits[p][k] = a->bits[p][k];
+                }
+    for (int p = 0; p < a->n_phases; p++)
+        for (int k = 0; k < pb; k++) {
+            if (a4nn_rng_uniform(rng) < pm)
+                c1->bits[p][k] ^= 1;
+            if (a4nn_rng_uniform(rng) < pm)
+                c2->bits[p][k] ^= 1;
+        }
+}
+
+static int seen(const a4nn_genome *g, const a4nn_genome *set, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a4nn_genome_equal(g, &set[i]))
+            return 1;
+    return 0;
+}
+
+int a4nn_nsga2_offspring(a4nn_rng *rng, const a4nn_genome *pop, const double *obj, int n,
+                         const a4nn_genome *archive, int n_archive, double px, double pm,
+                         int n_children, a4nn_genome *children, a4nn_error *err)
+{
+    if (n < 1)
+        return a4nn_errorf(err, "nsga2: empty population");
+    int *rank = a4nn_malloc((size_t)n * sizeof *rank);
+    double *crowd = a4nn_malloc((size_t)n * sizeof *crowd);
+    a4nn_nsga2_sort(n, 2, obj, rank);
+    a4nn_nsga2_crowding(n, 2, obj, rank, crowd);
+    int made = 0, tries = 0, limit = 1000 * (n_children + 10);
+    while (made < n_children && tries < limit) {
+        tries++;
+        int pa = a4nn_nsga2_tournament(rng, n, rank, crowd);
+        int pb = a4nn_nsga2_tournament(rng, n, rank, crowd);
+        a4nn_genome c[2];
+        a4nn_nsga2_mate(rng, &pop[pa], &pop[pb], px, pm, &c[0], &c[1]);
+        for (int k = 0; k < 2 && made < n_children; k++) {
+            if (!any_active(&c[k]) || seen(&c[k], pop, n) || seen(&c[k], archive, n_archive) ||
+                seen(&c[k], children, made))
+                continue;
+            children[made++] = c[k];
+        }
+    }
+    free(rank);
+    free(crowd);
+    if (made < n_children)
+        return a4nn_errorf(err, "nsga2: could not make %d new genomes (only %d unseen after %d "
+                                "tries): the search space is exhausted",
+                           n_children, made, tries);
+    return A4NN_OK;
+}

@@ -1,0 +1,167 @@
+/* commons: models written and read back, reopen for resume, checkpoints. */
+#include <math.h>
+
+#include "a4nn/commons.h"
+#include "testutil.h"
+
+static void make_record(a4nn_model_record *r, int id, int n)
+{
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    snprintf(r->genome, sizeof r->genome, "[[%d, 0, 0, 1, 0, 0, 1]]", id % 2);
+    r->mflops = 1.5 + id;
+    r->params = 1000 + id;
+    r->epochs_trained = n;
+    snprintf(r->stop_reason, sizeof r->stop_reason, "%s", id % 2 ? "converged" : "budget");
+    r->fitness = 90 + 0.125 * id;
+    r->predicted = id % 2 ? 91.0 : NAN;
+    r->last_val_acc = 89.5;
+    r->worker = 1 + id % 3;
+    r->start_time = 1e9;
+    r->end_time = 1e9 + 10;
+    r->seconds = 9.5;
+    r->n_epochs = n;
+    r->epochs = calloc((size_t)n, sizeof *r->epochs);
+    for (int e = 0; e < n; e++)
+        r->epochs[e] = (a4nn_epoch_row){e, 50 + e, 40 + e, 1.0 / (e + 1), 0.5};
+    r->n_preds = n > 3 ? n - 3 : 0;
+    r->preds = calloc((size_t)(r->n_preds + 1), sizeof *r->preds);
+    for (int k = 0; k < r->n_preds; k++)
+        r->preds[k] = (a4nn_pred_row){k + 3, 80 + k, 0.5, k == r->n_preds - 1};
+}
+
+static void test_models_roundtrip(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a4nn-commons-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/commons.h5", dir);
+    a4nn_error err;
+    a4nn_commons *c = a4nn_commons_create(path, "[run]\nseed = 3\n", 3, &err);
+    assert_non_null(c);
+    /* written out of order: read back sorted by id */
+    int ids[] = {12, 3, 7};
+    for (int i = 0; i < 3; i++) {
+        a4nn_model_record r;
+        make_record(&r, ids[i], 4 + i);
+        assert_int_equal(a4nn_commons_write_model(c, &r, &err), A4NN_OK);
+        a4nn_model_record_free(&r);
+    }
+    uint64_t rs[4] = {1, 2, 3, 0xFFFFFFFFFFFFFFFFULL};
+    int pop[] = {3, 12};
+    assert_int_equal(a4nn_commons_write_search(c, 1, rs, pop, 2, &err), A4NN_OK);
+    assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
+    /* creating over an existing commons fails */
+    assert_null(a4nn_commons_create(path, "x", 1, &err));
+
+    c = a4nn_commons_open(path, &err);
+    assert_non_null(c);
+    char *text = a4nn_commons_config_text(c, &err);
+    assert_string_equal(text, "[run]\nseed = 3\n");
+    free(text);
+    a4nn_model_record *got;
+    int n;
+    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
+    assert_int_equal(n, 3);
+    int sorted[] = {3, 7, 12};
+    for (int i = 0; i < 3; i++) {
+        a4nn_model_record want;
+        int k = ids[0] == sorted[i] ? 0 : ids[1] == sorted[i] ? 1 : 2;
+        make_record(&want, sorted[i], 4 + k);
+        assert_int_equal(got[i].id, sorted[i]);
+        assert_string_equal(got[i].genome, want.genome);
+        assert_string_equal(got[i].stop_reason, want.stop_reason);
+        assert_true(got[i].fitness == want.fitness); /* bit-exact */
+        assert_true(got[i].mflops == want.mflops);
+        assert_int_equal(got[i].params, want.params);
+        assert_int_equal(got[i].worker, want.worker);
+        assert_true(isnan(want.predicted) ? isnan(got[i].predicted)
+                                          : got[i].predicted == want.predicted);
+        assert_int_equal(got[i].n_epochs, want.n_epochs);
+        assert_int_equal(got[i].n_preds, want.n_preds);
+        for (int e = 0; e < want.n_epochs; e++) {
+            assert_int_equal(got[i].epochs[e].epoch, e);
+            assert_true(got[i].epochs[e].val_acc == want.epochs[e].val_acc);
+        }
+        for (int p = 0; p < want.n_preds; p++) {
+            assert_true(got[i].preds[p].prediction == want.preds[p].prediction);
+            assert_int_equal(got[i].preds[p].converged, want.preds[p].converged);
+        }
+        a4nn_model_record_free(&want);
+        a4nn_model_record_free(&got[i]);
+    }
+    free(got);
+    /* a model can be added after reopening */
+    a4nn_model_record r;
+    make_record(&r, 20, 2);
+    assert_int_equal(a4nn_commons_write_model(c, &r, &err), A4NN_OK);
+    a4nn_model_record_free(&r);
+    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++)
+        a4nn_model_record_free(&got[i]);
+    free(got);
+    assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
+
+    /* not a commons */
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/not.h5", dir);
+    FILE *f = fopen(bad, "w");
+    fputs("plain text", f);
+    fclose(f);
+    assert_null(a4nn_commons_open(bad, &err));
+    assert_non_null(strstr(err.msg, "not.h5"));
+    unlink(bad);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_checkpoints(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a4nn-ckpt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof path, "%s/m.ckpt", dir);
+    a4nn_error err;
+    int found = 1, id, next, nr;
+    a4nn_epoch_row *rows;
+    float *st;
+    size_t ns;
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+                     A4NN_OK);
+    assert_int_equal(found, 0);
+    a4nn_epoch_row w[2] = {{0, 1, 2, 3, 4}, {1, 5, 6, 7, 8}};
+    float s[5] = {1, 2, 3, 4, 5.5f};
+    assert_int_equal(a4nn_checkpoint_write(path, 9, 2, w, 2, s, 5, &err), A4NN_OK);
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+                     A4NN_OK);
+    assert_int_equal(found, 1);
+    assert_int_equal(id, 9);
+    assert_int_equal(next, 2);
+    assert_int_equal(nr, 2);
+    assert_int_equal((int)ns, 5);
+    assert_true(rows[1].val_acc == 6 && st[4] == 5.5f);
+    free(rows);
+    free(st);
+    /* truncated */
+    assert_int_equal(truncate(path, 30), 0);
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+                     A4NN_ERR);
+    assert_non_null(strstr(err.msg, "m.ckpt"));
+    unlink(path);
+    char p2[400];
+    a4nn_checkpoint_path("/runs/x", 42, p2, sizeof p2);
+    assert_string_equal(p2, "/runs/x/checkpoints/model-000042.ckpt");
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_models_roundtrip),
+        cmocka_unit_test(test_checkpoints),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
