@@ -120,11 +120,17 @@ demo: setup
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+install: A4NN_VERSION = $(shell sed -n 's/^\#define A4NN_VERSION "\(.*\)"/\1/p' include/a4nn/util.h)
 install: all
-	install -d $(PREFIX)/bin $(PREFIX)/share/a4nn/configs $(PREFIX)/share/a4nn/jobs $(PREFIX)/share/modulefiles/a4nn
-	install -m 755 $(BIN) $(TOOLS) $(PREFIX)/bin/
-	cp -r configs/. $(PREFIX)/share/a4nn/configs/
-	cp -r jobs/. $(PREFIX)/share/a4nn/jobs/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/a4nn/configs $(DESTDIR)$(PREFIX)/share/a4nn/jobs \
+	  $(DESTDIR)$(PREFIX)/share/a4nn/modules $(DESTDIR)$(PREFIX)/share/modulefiles/a4nn
+	install -m 755 $(BIN) $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	cp -r configs/. $(DESTDIR)$(PREFIX)/share/a4nn/configs/
+	cp -r jobs/. $(DESTDIR)$(PREFIX)/share/a4nn/jobs/
+	cp -r modules/sites $(DESTDIR)$(PREFIX)/share/a4nn/modules/
+	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).lua >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION).lua
+	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).tcl >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION)
+	@echo "installed a4nn in $(PREFIX): module use $(abspath $(PREFIX))/share/modulefiles; module load a4nn"
 
 clean:
 	rm -rf $(BUILD)

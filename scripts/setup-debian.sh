@@ -15,7 +15,11 @@ PACKAGES=(
   libpng-dev zlib1g-dev
 )
 # Optional extras (benchmarks against PyTorch, Slurm tests, report screenshots):
-# listed in A4NN_EXTRA_PACKAGES by the scripts that need them.
+# listed in A4NN_EXTRA_PACKAGES by the scripts that need them. The report tests
+# render in headless Chromium and read commons files with h5py:
+#   A4NN_EXTRA_PACKAGES="chromium python3-h5py python3-pil"
+# The Slurm tests (test/t_slurm_*.sh) and jobs/ need a single-node Slurm:
+#   A4NN_EXTRA_PACKAGES="slurm-wlm munge"
 if [[ -n "${A4NN_EXTRA_PACKAGES:-}" ]]; then
   read -r -a extra <<<"$A4NN_EXTRA_PACKAGES"
   PACKAGES+=("${extra[@]}")

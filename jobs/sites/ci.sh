@@ -1,0 +1,8 @@
+# Site file: the single-node test Slurm of test/slurm/up.sh: no GPUs, no
+# modules, mpirun with oversubscription (2 cores, more ranks).
+A4NN_SITE_SBATCH_ARGS=""
+A4NN_SITE_MODULES=""
+A4NN_SITE_LAUNCHER=${A4NN_SITE_LAUNCHER:-mpirun}
+A4NN_SITE_MPIRUN_ARGS="--bind-to none"
+# the test Slurm runs jobs as root: Open MPI asks for explicit consent
+if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi

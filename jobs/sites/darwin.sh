@@ -1,0 +1,7 @@
+# Site file: DARWIN-style cluster (University of Delaware): Slurm, GPU nodes
+# in the gpu-v100 partition, an allocation-workgroup account, VALET or Lmod.
+A4NN_SITE_SBATCH_ARGS="--partition=gpu-v100 --gpus-per-task=1 --cpus-per-task=4 --mem-per-cpu=8G ${A4NN_ACCOUNT:+--account=$A4NN_ACCOUNT}"
+A4NN_SITE_MODULES="openmpi/4.1 cuda/11.8 hdf5 gsl a4nn"
+A4NN_SITE_LAUNCHER=${A4NN_SITE_LAUNCHER:-srun}
+A4NN_SITE_SRUN_ARGS="--gpu-bind=closest --cpu-bind=cores"
+A4NN_SITE_MPIRUN_ARGS="--map-by socket --bind-to core"
