@@ -11,7 +11,7 @@ int main(int argc, char **argv)
 {
     const char *csv = argc > 1 ? argv[1] : NULL;
     a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
-    a4nn_fitter *w = a4nn_fitter_alloc();
+    a4nn_fitter *w = a4nn_fitter_alloc(A4NN_FIT_ROBUST);
     /* a typical rising validation curve, 25 epochs */
     double x[25], y[25];
     for (int k = 0; k < 25; k++)

@@ -49,11 +49,24 @@ typedef struct {
     double prediction;   /* f(x_eval) */
     double sigma;        /* standard error of the prediction (delta method) */
     int iterations;
+    int starts;          /* start points tried (robust fits try more when one fails) */
 } a4nn_fit;
+
+/* How fits are made (GSL's trust-region solver in both):
+ * REFERENCE  as the original PENGUIN fits with scipy's curve_fit: plain
+ *            Levenberg-Marquardt, Jacobian by forward differences, the
+ *            curve's start point only. It fails where the original failed
+ *            (flat valleys, parameters running off to infinity), so the
+ *            seed policy reproduces the original's stopping decisions.
+ * ROBUST     analytic Jacobians, geodesic-accelerated Levenberg-Marquardt,
+ *            and up to A4NN_FIT_RESTARTS further start points (the start
+ *            doubled, then halved, inside the bounds) when a fit fails. */
+typedef enum { A4NN_FIT_REFERENCE, A4NN_FIT_ROBUST } a4nn_fit_mode;
+#define A4NN_FIT_RESTARTS 2
 
 /* A fitting workspace (GSL solver state), reused across fits. */
 typedef struct a4nn_fitter a4nn_fitter;
-a4nn_fitter *a4nn_fitter_alloc(void);
+a4nn_fitter *a4nn_fitter_alloc(a4nn_fit_mode mode);
 void a4nn_fitter_free(a4nn_fitter *w);
 
 /* Fits c to (x[i], y[i]), i < n, honouring the bounds, and evaluates at
@@ -69,27 +82,41 @@ typedef enum {
     A4NN_POLICY_PARETO    /* stop when the model cannot reach the Pareto front */
 } a4nn_policy;
 
+/* Keys marked "policy default" start unset (negative) and take the value of
+ * the chosen policy when the tracker is allocated:
+ *              tolerance  envelope  fit        z  min_sigma  require_convergence
+ *   seed          0.5        0      reference  -      -            -
+ *   ensemble      0.25       1      robust     -      -            -
+ *   pareto        0.25       1      robust     2      3            1
+ * (the seed policy's values are the original PENGUIN's; the others are the
+ * settings measured best on the reference curves, README "PENGUIN"). */
 typedef struct {
     char curve[32];      /* "default" unless set */
     a4nn_policy policy;
     int window;          /* 3 */
-    double tolerance;    /* 0.5 accuracy points */
+    double tolerance;    /* policy default: convergence band in accuracy points */
     int start_epoch;     /* first epoch with a prediction: 3 */
     int budget;          /* 25: predictions are f(budget) */
-    double z;            /* pareto: optimism in standard errors (2) */
-    double min_sigma;    /* pareto: floor of the prediction's uncertainty (1 point) */
-    int envelope;        /* fit the running maximum of the accuracies (0: as measured) */
-    double pessimism;    /* pareto: fitness of a stopped model = prediction - pessimism * sigma */
+    double z;            /* pareto: optimism in standard errors */
+    double min_sigma;    /* pareto: floor of the prediction's uncertainty */
+    int envelope;        /* 1: fit the running maximum of the accuracies */
+    double pessimism;    /* pareto: fitness of a stopped model = prediction - pessimism * sigma (0) */
     int require_convergence; /* pareto: stop hopeless models only once converged */
+    int fit;             /* an a4nn_fit_mode */
+    int select_best;     /* ensemble and pareto: 1 = the single curve of least AIC,
+                            0 = all curves with Akaike weights (0) */
 } a4nn_penguin_config;
 
 void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg);
-/* Sets one key ("curve", "policy", "window", "tolerance", "start_epoch",
- * "budget", "z", "min_sigma", "envelope") from text; unknown keys and bad values are
- * errors that name the key. */
+/* Sets one key ("curve", "policy", "fit", "select" (weighted | best), "window", "tolerance",
+ * "start_epoch", "budget", "z", "min_sigma", "envelope", "pessimism",
+ * "require_convergence") from text; unknown keys and bad values are errors
+ * that name the key. */
 int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const char *value,
                             a4nn_error *err);
 const char *a4nn_policy_name(a4nn_policy p);
+/* The configuration with every unset key given its policy default. */
+a4nn_penguin_config a4nn_penguin_config_resolved(const a4nn_penguin_config *cfg);
 
 /* A Pareto front of (MFLOPs, accuracy) points: smaller MFLOPs, higher
  * accuracy are better. */

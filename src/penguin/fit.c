@@ -15,18 +15,25 @@
 #define CACHE_N 64
 
 struct a4nn_fitter {
+    a4nn_fit_mode mode;
     /* solver workspaces by (points, parameters): allocation is the costly part */
     gsl_multifit_nlinear_workspace *ws[CACHE_N][A4NN_CURVE_MAX_PARAMS + 1];
     gsl_matrix *covar[A4NN_CURVE_MAX_PARAMS + 1];
     gsl_multifit_nlinear_parameters params;
 };
 
-a4nn_fitter *a4nn_fitter_alloc(void)
+a4nn_fitter *a4nn_fitter_alloc(a4nn_fit_mode mode)
 {
     gsl_set_error_handler_off();
     a4nn_fitter *w = a4nn_calloc(1, sizeof *w);
+    w->mode = mode;
     w->params = gsl_multifit_nlinear_default_parameters();
-    w->params.trs = gsl_multifit_nlinear_trs_lmaccel;
+    if (mode == A4NN_FIT_REFERENCE) {
+        w->params.trs = gsl_multifit_nlinear_trs_lm;
+        w->params.scale = gsl_multifit_nlinear_scale_levenberg;
+    } else {
+        w->params.trs = gsl_multifit_nlinear_trs_lmaccel;
+    }
     for (int k = 1; k <= A4NN_CURVE_MAX_PARAMS; k++)
         w->covar[k] = gsl_matrix_alloc((size_t)k, (size_t)k);
     return w;
@@ -129,6 +136,90 @@ static int jacobian(const gsl_vector *u, void *data, gsl_matrix *J)
     return GSL_SUCCESS;
 }
 
+/* One solve from start point p0; fills out and returns 1 when it gives a
+ * usable prediction. */
+static int fit_from(a4nn_fitter *w, gsl_multifit_nlinear_workspace *ws, const a4nn_curve *c,
+                    const double *x, const double *y, int n, double x_eval, const double *p0,
+                    a4nn_fit *out)
+{
+    const int k = c->n_params;
+    problem pr = {c, x, y, n};
+    gsl_multifit_nlinear_fdf fdf = {residuals, w->mode == A4NN_FIT_REFERENCE ? NULL : jacobian,
+                                    NULL, (size_t)n, (size_t)k, &pr, 0, 0, 0};
+    double u0[A4NN_CURVE_MAX_PARAMS];
+    for (int j = 0; j < k; j++)
+        u0[j] = to_internal(p0[j], c->lower[j], c->upper[j]);
+    gsl_vector_view uv = gsl_vector_view_array(u0, (size_t)k);
+    int info = 0;
+    int status = gsl_multifit_nlinear_init(&uv.vector, &fdf, ws);
+    if (status == GSL_SUCCESS)
+        status = w->mode == A4NN_FIT_REFERENCE
+                     ? gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 0, NULL, NULL, &info, ws)
+                     : gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 1e-10, NULL, NULL, &info, ws);
+    if (status != GSL_SUCCESS)
+        return 0;
+    const gsl_vector *u = gsl_multifit_nlinear_position(ws);
+    const gsl_vector *r = gsl_multifit_nlinear_residual(ws);
+    double p[A4NN_CURVE_MAX_PARAMS], d[A4NN_CURVE_MAX_PARAMS], g[A4NN_CURVE_MAX_PARAMS];
+    external(c, u, p, d);
+    double sse;
+    gsl_blas_ddot(r, r, &sse);
+    double pred = c->f(x_eval + c->x_offset, p);
+    /* a parameter pinned at a finite upper bound means the data asked for
+     * more than the curve allows (e.g. an asymptote above 200 %): degenerate,
+     * no prediction */
+    for (int j = 0; j < k; j++)
+        if (isfinite(c->upper[j]) && p[j] >= c->upper[j] - 1e-6 * (1 + fabs(c->upper[j])))
+            return 0;
+    if (!isfinite(pred) || !isfinite(sse) || sse >= 1e19)
+        return 0;
+    out->ok = 1;
+    memcpy(out->p, p, sizeof(double) * (size_t)k);
+    out->sse = sse;
+    out->prediction = pred;
+    out->iterations = (int)gsl_multifit_nlinear_niter(ws);
+    double s2 = sse > 1e-12 ? sse : 1e-12;
+    out->aic = n * log(s2 / n) + 2.0 * k;
+    if (n - k - 1 > 0)
+        out->aic += 2.0 * k * (k + 1) / (n - k - 1);
+    /* delta method: var(f) = grad_u^T (J^T J)^-1 grad_u * s^2, with the
+     * analytic Jacobian also where the solver differenced */
+    gsl_matrix *cov = w->covar[k];
+    gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
+    if (w->mode == A4NN_FIT_REFERENCE)
+        jacobian(u, &pr, J);
+    out->sigma = INFINITY;
+    if (n > k && gsl_multifit_nlinear_covar(J, 1e-12, cov) == GSL_SUCCESS) {
+        c->df(x_eval + c->x_offset, p, g);
+        for (int j = 0; j < k; j++)
+            g[j] *= d[j];
+        double v = 0;
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++)
+                v += g[a] * gsl_matrix_get(cov, (size_t)a, (size_t)b) * g[b];
+        double sig = sqrt(v * sse / (n - k));
+        if (isfinite(sig))
+            out->sigma = sig;
+    }
+    return 1;
+}
+
+/* Restart r (1, 2, ...) of a failed fit: the start doubled, then halved (a
+ * zero moves by one), kept strictly inside the bounds. */
+static void restart_point(const a4nn_curve *c, int r, double *p0)
+{
+    for (int j = 0; j < c->n_params; j++) {
+        double s = c->start[j], v;
+        if (s == 0)
+            v = r % 2 ? 1 : -1;
+        else
+            v = r % 2 ? 2 * s : 0.5 * s;
+        if (v <= c->lower[j] || v >= c->upper[j])
+            v = s;
+        p0[j] = v;
+    }
+}
+
 void a4nn_curve_fit(a4nn_fitter *w, const a4nn_curve *c, const double *x, const double *y,
                     int n, double x_eval, a4nn_fit *out)
 {
@@ -154,58 +245,16 @@ void a4nn_curve_fit(a4nn_fitter *w, const a4nn_curve *c, const double *x, const 
     }
     if (!ws)
         return;
-    problem pr = {c, x, y, n};
-    gsl_multifit_nlinear_fdf fdf = {residuals, jacobian, NULL, (size_t)n, (size_t)k, &pr, 0, 0, 0};
-    double u0[A4NN_CURVE_MAX_PARAMS];
-    for (int j = 0; j < k; j++)
-        u0[j] = to_internal(c->start[j], c->lower[j], c->upper[j]);
-    gsl_vector_view uv = gsl_vector_view_array(u0, (size_t)k);
-    int info = 0;
-    int status = gsl_multifit_nlinear_init(&uv.vector, &fdf, ws);
-    if (status == GSL_SUCCESS)
-        status = gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 1e-10, NULL, NULL, &info, ws);
-    if (status == GSL_SUCCESS) {
-        const gsl_vector *u = gsl_multifit_nlinear_position(ws);
-        const gsl_vector *r = gsl_multifit_nlinear_residual(ws);
-        double p[A4NN_CURVE_MAX_PARAMS], d[A4NN_CURVE_MAX_PARAMS], g[A4NN_CURVE_MAX_PARAMS];
-        external(c, u, p, d);
-        double sse;
-        gsl_blas_ddot(r, r, &sse);
-        double pred = c->f(x_eval + c->x_offset, p);
-        /* a parameter pinned at a finite upper bound means the data asked
-         * for more than the curve allows (e.g. an asymptote above 200 %):
-         * degenerate, no prediction */
-        int pinned = 0;
-        for (int j = 0; j < k; j++)
-            if (isfinite(c->upper[j]) && p[j] >= c->upper[j] - 1e-6 * (1 + fabs(c->upper[j])))
-                pinned = 1;
-        if (isfinite(pred) && isfinite(sse) && !pinned) {
-            out->ok = 1;
-            memcpy(out->p, p, sizeof(double) * (size_t)k);
-            out->sse = sse;
-            out->prediction = pred;
-            out->iterations = (int)gsl_multifit_nlinear_niter(ws);
-            double s2 = sse > 1e-12 ? sse : 1e-12;
-            out->aic = n * log(s2 / n) + 2.0 * k;
-            if (n - k - 1 > 0)
-                out->aic += 2.0 * k * (k + 1) / (n - k - 1);
-            /* delta method: var(f) = grad_u^T (J^T J)^-1 grad_u * s^2 */
-            gsl_matrix *cov = w->covar[k];
-            const gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
-            if (n > k && gsl_multifit_nlinear_covar(J, 1e-12, cov) == GSL_SUCCESS) {
-                c->df(x_eval + c->x_offset, p, g);
-                for (int j = 0; j < k; j++)
-                    g[j] *= d[j];
-                double v = 0;
-                for (int a = 0; a < k; a++)
-                    for (int b = 0; b < k; b++)
-                        v += g[a] * gsl_matrix_get(cov, (size_t)a, (size_t)b) * g[b];
-                double sig = sqrt(v * sse / (n - k));
-                out->sigma = isfinite(sig) ? sig : INFINITY;
-            } else {
-                out->sigma = INFINITY;
-            }
-        }
+    int tries = w->mode == A4NN_FIT_ROBUST ? 1 + A4NN_FIT_RESTARTS : 1;
+    for (int r = 0; r < tries; r++) {
+        double p0[A4NN_CURVE_MAX_PARAMS];
+        if (r == 0)
+            memcpy(p0, c->start, sizeof(double) * (size_t)k);
+        else
+            restart_point(c, r, p0);
+        out->starts = r + 1;
+        if (fit_from(w, ws, c, x, y, n, x_eval, p0, out))
+            break;
     }
     if (!cached)
         gsl_multifit_nlinear_free(ws);

@@ -13,11 +13,29 @@ void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg)
     snprintf(cfg->curve, sizeof cfg->curve, "default");
     cfg->policy = A4NN_POLICY_SEED;
     cfg->window = 3;
-    cfg->tolerance = 0.5;
     cfg->start_epoch = 3;
     cfg->budget = 25;
-    cfg->z = 2.0;
-    cfg->min_sigma = 1.0;
+    cfg->tolerance = cfg->z = cfg->min_sigma = -1;
+    cfg->envelope = cfg->require_convergence = cfg->fit = -1;
+}
+
+a4nn_penguin_config a4nn_penguin_config_resolved(const a4nn_penguin_config *cfg)
+{
+    a4nn_penguin_config r = *cfg;
+    int seed = cfg->policy == A4NN_POLICY_SEED, pareto = cfg->policy == A4NN_POLICY_PARETO;
+    if (r.tolerance < 0)
+        r.tolerance = seed ? 0.5 : 0.25;
+    if (r.envelope < 0)
+        r.envelope = !seed;
+    if (r.fit < 0)
+        r.fit = seed ? A4NN_FIT_REFERENCE : A4NN_FIT_ROBUST;
+    if (r.z < 0)
+        r.z = 2;
+    if (r.min_sigma < 0)
+        r.min_sigma = 3;
+    if (r.require_convergence < 0)
+        r.require_convergence = pareto;
+    return r;
 }
 
 const char *a4nn_policy_name(a4nn_policy p)
@@ -63,6 +81,24 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
                                 "pareto)",
                            v);
     }
+    if (!strcmp(key, "select")) {
+        if (strcmp(v, "weighted") && strcmp(v, "best"))
+            return a4nn_errorf(err, "penguin.select: bad value '%s' (expected weighted or best)",
+                               v);
+        cfg->select_best = !strcmp(v, "best");
+        return A4NN_OK;
+    }
+    if (!strcmp(key, "fit")) {
+        if (!strcmp(v, "reference"))
+            cfg->fit = A4NN_FIT_REFERENCE;
+        else if (!strcmp(v, "robust"))
+            cfg->fit = A4NN_FIT_ROBUST;
+        else
+            return a4nn_errorf(err, "penguin.fit: bad value '%s' (expected reference or "
+                                    "robust)",
+                               v);
+        return A4NN_OK;
+    }
     struct {
         const char *name;
         double lo, hi;
@@ -88,8 +124,9 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
         else cfg->min_sigma = d;
         return A4NN_OK;
     }
-    return a4nn_errorf(err, "penguin: unknown key '%s' (known: curve, policy, window, "
-                            "tolerance, start_epoch, budget, z, min_sigma, envelope)",
+    return a4nn_errorf(err, "penguin: unknown key '%s' (known: curve, policy, fit, select, window, "
+                            "tolerance, start_epoch, budget, z, min_sigma, envelope, pessimism, "
+                            "require_convergence)",
                        key);
 }
 
@@ -159,10 +196,10 @@ a4nn_penguin *a4nn_penguin_alloc(const a4nn_penguin_config *cfg, a4nn_curve_regi
                            cfg->start_epoch, cfg->start_epoch + 1, c->n_params, c->name),
                NULL;
     a4nn_penguin *p = a4nn_calloc(1, sizeof *p);
-    p->cfg = *cfg;
+    p->cfg = a4nn_penguin_config_resolved(cfg);
     p->curves = curves;
     p->curve = c;
-    p->fitter = a4nn_fitter_alloc();
+    p->fitter = a4nn_fitter_alloc((a4nn_fit_mode)p->cfg.fit);
     return p;
 }
 
@@ -181,8 +218,9 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m)
     m->fitness = NAN;
 }
 
-/* AIC-weighted model average over the whole family (Burnham & Anderson):
- * w_i ~ exp(-AIC_i / 2); the spread between curves adds to the uncertainty. */
+/* Model selection over the whole family: the curve of least AIC, or the
+ * AIC-weighted model average (Burnham & Anderson): w_i ~ exp(-AIC_i / 2),
+ * where the spread between curves adds to the uncertainty. */
 static void ensemble_predict(a4nn_penguin *p, const double *x, const double *y, int n,
                              double *pred, double *sigma)
 {
@@ -202,6 +240,14 @@ static void ensemble_predict(a4nn_penguin *p, const double *x, const double *y, 
     *pred = *sigma = NAN;
     if (!m)
         return;
+    if (p->cfg.select_best) {
+        for (int i = 0; i < m; i++)
+            if (fits[i].aic == best) {
+                *pred = fits[i].prediction;
+                *sigma = fits[i].sigma;
+                return;
+            }
+    }
     double wsum = 0, mean = 0, var = 0;
     for (int i = 0; i < m; i++)
         wsum += exp(-(fits[i].aic - best) / 2);
@@ -298,6 +344,9 @@ int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, doub
         for (int i = 0; i < m->n; i++)
             if (m->acc[i] > best_case)
                 best_case = m->acc[i];
+        if (best_case > 100) /* no accuracy beats 100 %: without this cap a model
+                                with a wide interval could never be stopped */
+            best_case = 100;
         if (!a4nn_front_would_enter(front, mflops, best_case) &&
             (!cfg->require_convergence || window_converged(cfg, m))) {
             m->converged_epoch = epoch;
