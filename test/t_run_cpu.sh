@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # a4nn run end to end on 4 ranks with the CPU backend: real training on the
-# tiny default data (the synthetic set when the default data is not
-# generated), commons, checkpoints, CSV outputs.
+# tiny default data (generated first when absent), commons, checkpoints, CSV
+# outputs.
 source "$(dirname "$0")/t_run_common.inc"
 data=data/default/xfel-1e16.h5
-if [[ -r $data ]]; then src=(--data.file="$data"); else
-  echo "note: $data not generated; training on the synthetic set"; src=(--data.synthetic=on); fi
+A4NN_BUILD=$(dirname "$A4NN") scripts/make-default-data.sh >"$TMP/data.log" 2>&1 \
+  || { cat "$TMP/data.log"; fail "cannot generate the default data"; }
+src=(--data.file="$data")
 run 4 "$A4NN" run configs/default.ini "${src[@]}" --search.pop_size=3 --search.n_offspring=2 \
   --search.n_gens=1 --train.epochs=3 --data.train_count=256 --data.val_count=128 \
   --search.init_channels=4 --train.batch=64 --run.dir="$TMP/cpu" >"$TMP/out" 2>&1 \

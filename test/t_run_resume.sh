@@ -27,13 +27,15 @@ kids=$(pgrep -P $pid)
 kill -9 $kids $pid 2>/dev/null; wait $pid 2>/dev/null
 for k in $kids; do while kill -0 "$k" 2>/dev/null; do sleep 0.05; done; done
 done_before=$(rows "$TMP/k9")
-echo "killed after $done_before models"
+in_commons=$(h5ls "$TMP/k9/commons.h5/models" | wc -l)
+echo "killed after $done_before models ($in_commons in the commons)"
 [[ $done_before -lt 24 ]] || fail "run finished before the kill"
 run 4 "$A4NN" run --resume "$TMP/k9" --quiet || fail "resume after kill -9 failed"
 check_once "$TMP/k9/results.csv" 24
 diff <(stable_results "$TMP/ref/results.csv") <(stable_results "$TMP/k9/results.csv") \
   || fail "resumed results differ from the uninterrupted run"
-grep -q "from the commons" "$TMP/k9/run.log" || fail "finished models were not reused"
+reused=$(grep -c "(from the commons)" "$TMP/k9/run.log")
+[[ $reused -eq $in_commons ]] || fail "$reused models reused from the commons, want all $in_commons finished ones"
 
 # ---- SIGTERM to every rank (as Slurm does) ----
 mpirun --oversubscribe -np 5 "$A4NN" run "${common[@]}" --run.dir="$TMP/term" 2>"$TMP/term.err" & pid=$!
@@ -49,3 +51,42 @@ run 5 "$A4NN" run --resume "$TMP/term" --quiet || fail "resume after SIGTERM fai
 diff <(stable_results "$TMP/ref/results.csv") <(stable_results "$TMP/term/results.csv") \
   || fail "results after SIGTERM + resume differ"
 echo "ok: kill -9 and SIGTERM runs resume to the uninterrupted results"
+
+# ---- asynchronous mode: SIGTERM, then resume ----
+# Unfinished models are sent again under their own ids and genomes and
+# continue from their checkpoints; every model's curve in the commons is the
+# one recorded for its genome (no checkpoint of another genome is loaded).
+async=("${common[@]}" --run.mode=async --worker.replay_epoch_seconds=0.03)
+mpirun --oversubscribe -np 6 "$A4NN" run "${async[@]}" --run.dir="$TMP/async" 2>"$TMP/async.err" & pid=$!
+wait_rows "$TMP/async" 5 $pid || fail "async run did not reach 5 models"
+pkill -TERM -P $pid
+wait $pid; rc=$?
+[[ $rc -eq 75 ]] || { cat "$TMP/async.err"; fail "interrupted async run exited $rc, want 75"; }
+n=$(rows "$TMP/async"); [[ $n -lt 24 ]] || fail "async run finished before SIGTERM"
+run 6 "$A4NN" run --resume "$TMP/async" --quiet || fail "async resume failed"
+check_once "$TMP/async/results.csv" 24
+grep -q "continued from epoch" "$TMP/async/run.log" || fail "no model continued from its checkpoint"
+$PY - "$TMP/async/commons.h5" "$C" <<'PY' || fail "a resumed model does not carry its own curve"
+import csv, sys, h5py
+curves, cur = [], None
+for r in csv.DictReader(open(sys.argv[2])):
+    if r["epoch"] == "0":
+        cur = {"genome": r["genome"], "val": []}; curves.append(cur)
+    cur["val"].append(float(r["val_accs"]))
+def fnv1a(s):
+    h = 1469598103934665603
+    for b in s.encode():
+        h = ((h ^ b) * 1099511628211) & (2**64 - 1)
+    return h
+by_genome = {}
+for c in curves:
+    by_genome.setdefault(c["genome"], c)
+with h5py.File(sys.argv[1], "r") as f:
+    for name, g in f["models"].items():
+        genome = g.attrs["genome"].decode() if isinstance(g.attrs["genome"], bytes) else str(g.attrs["genome"])
+        want = by_genome.get(genome) or curves[fnv1a(genome) % len(curves)]
+        got = list(g["epochs"]["val_acc"])
+        assert got == want["val"][:len(got)], (name, genome, got[:5], want["val"][:5])
+print("every model carries its genome's curve")
+PY
+echo "ok: async SIGTERM + resume keeps every model's own curve"

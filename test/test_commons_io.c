@@ -12,6 +12,7 @@ static void make_record(a4nn_model_record *r, int id, int n)
     r->mflops = 1.5 + id;
     r->params = 1000 + id;
     r->epochs_trained = n;
+    r->epochs_run = n + id % 2;
     snprintf(r->stop_reason, sizeof r->stop_reason, "%s", id % 2 ? "converged" : "budget");
     r->fitness = 90 + 0.125 * id;
     r->predicted = id % 2 ? 91.0 : NAN;
@@ -51,6 +52,13 @@ static void test_models_roundtrip(void **state)
     uint64_t rs[4] = {1, 2, 3, 0xFFFFFFFFFFFFFFFFULL};
     int pop[] = {3, 12};
     assert_int_equal(a4nn_commons_write_search(c, 1, rs, pop, 2, &err), A4NN_OK);
+    /* the asynchronous search's record of dispatched genomes (ids 0 and 2:
+     * the gap reads back empty) and its RNG state */
+    assert_int_equal(a4nn_commons_write_dispatch(c, 0, "[[1, 0, 0, 0, 0, 0, 0]]", rs, &err),
+                     A4NN_OK);
+    uint64_t rs2[4] = {9, 8, 7, 6};
+    assert_int_equal(a4nn_commons_write_dispatch(c, 2, "[[0, 1, 0, 0, 0, 0, 0]]", rs2, &err),
+                     A4NN_OK);
     assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
     /* creating over an existing commons fails */
     assert_null(a4nn_commons_create(path, "x", 1, &err));
@@ -60,6 +68,16 @@ static void test_models_roundtrip(void **state)
     char *text = a4nn_commons_config_text(c, &err);
     assert_string_equal(text, "[run]\nseed = 3\n");
     free(text);
+    char(*sent)[256];
+    int n_sent, has_rng;
+    uint64_t rs3[4] = {0};
+    assert_int_equal(a4nn_commons_read_dispatch(c, &sent, &n_sent, rs3, &has_rng, &err), A4NN_OK);
+    assert_int_equal(n_sent, 3);
+    assert_string_equal(sent[0], "[[1, 0, 0, 0, 0, 0, 0]]");
+    assert_string_equal(sent[1], "");
+    assert_string_equal(sent[2], "[[0, 1, 0, 0, 0, 0, 0]]");
+    assert_true(has_rng && rs3[0] == 9 && rs3[3] == 6);
+    free(sent);
     a4nn_model_record *got;
     int n;
     assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
@@ -76,6 +94,7 @@ static void test_models_roundtrip(void **state)
         assert_true(got[i].mflops == want.mflops);
         assert_int_equal(got[i].params, want.params);
         assert_int_equal(got[i].worker, want.worker);
+        assert_int_equal(got[i].epochs_run, want.epochs_run);
         assert_true(isnan(want.predicted) ? isnan(got[i].predicted)
                                           : got[i].predicted == want.predicted);
         assert_int_equal(got[i].n_epochs, want.n_epochs);
@@ -125,21 +144,23 @@ static void test_checkpoints(void **state)
     char path[300];
     snprintf(path, sizeof path, "%s/m.ckpt", dir);
     a4nn_error err;
-    int found = 1, id, next, nr;
+    int found = 1, nr;
+    a4nn_checkpoint_info info, w_info = {9, 2, "[[1,0,0,0,0,0,0]]"};
     a4nn_epoch_row *rows;
     float *st;
     size_t ns;
-    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &info, &rows, &nr, &st, &ns, &err),
                      A4NN_OK);
     assert_int_equal(found, 0);
     a4nn_epoch_row w[2] = {{0, 1, 2, 3, 4}, {1, 5, 6, 7, 8}};
     float s[5] = {1, 2, 3, 4, 5.5f};
-    assert_int_equal(a4nn_checkpoint_write(path, 9, 2, w, 2, s, 5, &err), A4NN_OK);
-    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+    assert_int_equal(a4nn_checkpoint_write(path, &w_info, w, 2, s, 5, &err), A4NN_OK);
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &info, &rows, &nr, &st, &ns, &err),
                      A4NN_OK);
     assert_int_equal(found, 1);
-    assert_int_equal(id, 9);
-    assert_int_equal(next, 2);
+    assert_int_equal(info.model_id, 9);
+    assert_int_equal(info.next_epoch, 2);
+    assert_string_equal(info.genome, "[[1,0,0,0,0,0,0]]");
     assert_int_equal(nr, 2);
     assert_int_equal((int)ns, 5);
     assert_true(rows[1].val_acc == 6 && st[4] == 5.5f);
@@ -147,7 +168,7 @@ static void test_checkpoints(void **state)
     free(st);
     /* truncated */
     assert_int_equal(truncate(path, 30), 0);
-    assert_int_equal(a4nn_checkpoint_read(path, &found, &id, &next, &rows, &nr, &st, &ns, &err),
+    assert_int_equal(a4nn_checkpoint_read(path, &found, &info, &rows, &nr, &st, &ns, &err),
                      A4NN_ERR);
     assert_non_null(strstr(err.msg, "m.ckpt"));
     unlink(path);

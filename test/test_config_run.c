@@ -38,6 +38,16 @@ static void test_read_and_override(void **state)
     assert_int_equal(c.n_gens, 7);
     assert_int_equal(a4nn_config_total_models(&c), 10 + c.n_offspring * 7);
     assert_int_equal(a4nn_config_validate(&c, &err), A4NN_OK);
+    /* --penguin=off is penguin.enabled = off (plain NSGA-Net) */
+    assert_int_equal(a4nn_config_override(&c, "--penguin=off", &err), A4NN_OK);
+    assert_int_equal(c.penguin, 0);
+    assert_int_equal(a4nn_config_override(&c, "--penguin=on", &err), A4NN_OK);
+    assert_int_equal(c.penguin, 1);
+    assert_int_equal(a4nn_config_override(&c, "--penguin=maybe", &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "penguin.enabled"));
+    assert_int_equal(a4nn_config_override(&c, "--worker.backend=auto", &err), A4NN_OK);
+    assert_int_equal(c.backend, A4NN_WORKER_AUTO);
+    assert_int_equal(a4nn_config_override(&c, "--worker.backend=replay", &err), A4NN_OK);
 
     /* the resolved text reads back to the same configuration */
     char *text = a4nn_config_text(&c);

@@ -3,11 +3,16 @@
  *
  *   /                       attributes: config (text), seed, version, start_time
  *   /models/<id:06d>/       attributes: id, genome, mflops, params, epochs_trained,
- *                           stop_reason, fitness, predicted, last_val_acc, worker,
+ *                           epochs_run, stop_reason, fitness, predicted, last_val_acc, worker,
  *                           start_time, end_time, seconds
  *     epochs                compound table (epoch, train_acc, val_acc, loss, seconds)
  *     predictions           compound table (epoch, prediction, uncertainty, converged)
+ *     neighbours            compound table (id, similarity, hamming, graph_edit, fitness):
+ *                           the nearest architectures among the models finished
+ *                           before this one (architecture tracker below)
  *   /search                 attributes: generation, rng (4 x uint64), population (ids)
+ *     dispatched            genome text of every model sent to a worker, row = model id
+ *                           (asynchronous mode: a resumed run re-sends the unfinished ones)
  *
  * A model's group is written, in one go, when it has finished, and the file is
  * flushed after every model: a job killed at any point keeps every finished
@@ -31,12 +36,22 @@ typedef struct {
     int converged;
 } a4nn_pred_row;
 
+/* One of a model's nearest already-trained architectures (tracker below). */
+#define A4NN_NEIGHBOURS_MAX 3
+typedef struct {
+    int id;
+    double similarity; /* LCS similarity of the flattened genomes */
+    int hamming, graph_edit;
+    double fitness;
+} a4nn_neighbour_row;
+
 typedef struct {
     int id;
     char genome[256];
     double mflops;
     long params;
-    int epochs_trained;
+    int epochs_trained;   /* epochs of the learning curve (up to the stop decision) */
+    int epochs_run;       /* epochs the worker trained (>= epochs_trained) */
     char stop_reason[32]; /* "budget" | "converged" */
     double fitness;       /* converged prediction, else last val acc (percent) */
     double predicted;     /* last prediction, NAN when none */
@@ -46,6 +61,8 @@ typedef struct {
     int n_epochs, n_preds;
     a4nn_epoch_row *epochs;
     a4nn_pred_row *preds;
+    int n_neighbours; /* nearest models trained before this one, most similar first */
+    a4nn_neighbour_row neighbours[A4NN_NEIGHBOURS_MAX];
 } a4nn_model_record;
 
 void a4nn_model_record_free(a4nn_model_record *r);
@@ -66,16 +83,29 @@ int a4nn_commons_read_models(a4nn_commons *c, a4nn_model_record **out, int *n, a
 /* Search state after a generation (or after each model in async mode). */
 int a4nn_commons_write_search(a4nn_commons *c, int generation, const uint64_t rng[4],
                               const int *population, int n, a4nn_error *err);
+/* Records model id as dispatched with its genome, and the search's RNG state
+ * after making it (asynchronous mode; flushed). */
+int a4nn_commons_write_dispatch(a4nn_commons *c, int id, const char *genome,
+                                const uint64_t rng[4], a4nn_error *err);
+/* The dispatched genomes (row = id; empty strings for ids never recorded;
+ * caller frees), and the last recorded RNG state when *has_rng. */
+int a4nn_commons_read_dispatch(a4nn_commons *c, char (**genomes)[256], int *n, uint64_t rng[4],
+                               int *has_rng, a4nn_error *err);
 int a4nn_commons_close(a4nn_commons *c, a4nn_error *err);
 
 /* ---- checkpoints ----------------------------------------------------------
- * One file per model, replaced atomically (write + rename): the model id, the
- * next epoch to train, the epochs so far and the trainer state floats. */
-int a4nn_checkpoint_write(const char *path, int model_id, int next_epoch,
+ * One file per model, replaced atomically (write + rename): the model id, its
+ * genome (a checkpoint of another genome is never loaded), the next epoch to
+ * train, the epochs so far and the trainer state floats. */
+typedef struct {
+    int model_id, next_epoch;
+    char genome[256];
+} a4nn_checkpoint_info;
+int a4nn_checkpoint_write(const char *path, const a4nn_checkpoint_info *info,
                           const a4nn_epoch_row *rows, int n_rows, const float *state,
                           size_t n_state, a4nn_error *err);
 /* Returns A4NN_OK with *found = 0 when there is no checkpoint file. */
-int a4nn_checkpoint_read(const char *path, int *found, int *model_id, int *next_epoch,
+int a4nn_checkpoint_read(const char *path, int *found, a4nn_checkpoint_info *info,
                          a4nn_epoch_row **rows, int *n_rows, float **state, size_t *n_state,
                          a4nn_error *err);
 /* checkpoints/model-<id:06d>.ckpt under dir. */

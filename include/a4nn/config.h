@@ -13,7 +13,12 @@
 #define A4NN_PENGUIN_KEYS_MAX 16
 
 typedef enum { A4NN_MODE_GENERATIONAL = 0, A4NN_MODE_ASYNC = 1 } a4nn_run_mode;
-typedef enum { A4NN_WORKER_CPU = 0, A4NN_WORKER_CUDA = 1, A4NN_WORKER_REPLAY = 2 } a4nn_worker_backend;
+typedef enum {
+    A4NN_WORKER_CPU = 0,
+    A4NN_WORKER_CUDA = 1,
+    A4NN_WORKER_REPLAY = 2,
+    A4NN_WORKER_AUTO = 3 /* cuda when built with it and a GPU is visible, else cpu */
+} a4nn_worker_backend;
 
 typedef struct {
     /* [run] */
@@ -51,7 +56,8 @@ int a4nn_config_set(a4nn_config *c, const char *section, const char *key, const 
                     a4nn_error *err);
 /* Reads an INI file over the current values. */
 int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err);
-/* Applies one "--section.key=value" argument. */
+/* Applies one "--section.key=value" argument ("--penguin=on|off" is
+ * penguin.enabled). */
 int a4nn_config_override(a4nn_config *c, const char *arg, a4nn_error *err);
 /* Cross-key checks (e.g. replay needs replay_curves). */
 int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);

@@ -14,7 +14,9 @@
  * the workers, each worker sends BYE to every analytics rank, and each
  * analytics rank sends BYE to the search once all workers said so and the
  * search has sent its last FRONT (the fitness of every finished model goes to
- * every analytics rank, so the pareto policy sees the whole current front).
+ * every analytics rank, so the pareto policy sees the whole current front:
+ * as each model finishes in asynchronous mode, at each generation barrier in
+ * generational mode).
  *
  * Every message is a fixed struct sent as bytes (one binary on one kind of
  * node). Waiting ranks poll with MPI_Iprobe and short sleeps, never spin. */
@@ -46,15 +48,20 @@ const char *a4nn_stop_reason_name(int reason);
 
 #define A4NN_GENOME_TEXT 256
 
+/* front_version: how many FRONT messages the search had sent when it
+ * dispatched the task. The analytics rank decides on the model's epochs only
+ * once it has received that many, so in generational mode (where FRONTs go
+ * out at the generation barrier) every model is judged against the front of
+ * the generations before it, whatever the number of workers and timing. */
 typedef struct {
-    int32_t model_id, epoch_budget;
+    int32_t model_id, epoch_budget, front_version;
     uint64_t seed;
     char genome[A4NN_GENOME_TEXT];
 } a4nn_msg_task;
 
 /* EPOCH (worker -> analytics) and PREDICTION (analytics -> search) */
 typedef struct {
-    int32_t model_id, epoch, worker, replayed;
+    int32_t model_id, epoch, worker, replayed, front_version;
     double train_acc, val_acc, loss, seconds, mflops;
     int32_t has_prediction, converged;
     double prediction, uncertainty;
@@ -65,8 +72,11 @@ typedef struct {
     double predicted;
 } a4nn_msg_stop;
 
+/* epochs_trained: epochs of the learning curve, up to the STOP decision;
+ * epochs_run: epochs the worker actually trained (more when a STOP arrived
+ * while it was already in the next epoch). */
 typedef struct {
-    int32_t model_id, worker, epochs_trained, reason, has_prediction;
+    int32_t model_id, worker, epochs_trained, epochs_run, reason, has_prediction;
     double fitness, prediction, mflops, last_val_acc, seconds, start_time, end_time;
     int64_t params;
 } a4nn_msg_done;

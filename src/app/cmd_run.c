@@ -45,6 +45,15 @@ static void run_usage(FILE *out)
             RUN_EXIT_INTERRUPTED);
 }
 
+/* Replaces path by its absolute form when it names an existing file. */
+static void absolute_path(char *path, size_t cap)
+{
+    char *abs = path[0] ? realpath(path, NULL) : NULL;
+    if (abs && strlen(abs) < cap)
+        snprintf(path, cap, "%s", abs);
+    free(abs);
+}
+
 /* Rank 0's checks and set-up of the run directory. */
 static int prepare_dir(const a4nn_config *cfg, const char *dir, int resume, int size,
                        FILE **log, a4nn_error *err)
@@ -169,8 +178,13 @@ int cmd_run(int argc, char **argv)
     }
     if (ok && a4nn_config_validate(&cfg, &err) != A4NN_OK)
         ok = 0;
-    if (ok && !resume)
+    if (ok && !resume) {
         snprintf(dir, sizeof dir, "%s", cfg.dir);
+        /* input paths become absolute in the resolved config.ini, so a resumed
+         * (or requeued) run finds them from any working directory */
+        absolute_path(cfg.file, sizeof cfg.file);
+        absolute_path(cfg.replay_curves, sizeof cfg.replay_curves);
+    }
     if (ok && size < cfg.analytics_ranks + 2)
         ok = a4nn_errorf(&err, "run: %d ranks are too few: one search rank, at least one "
                                "worker and %d analytics rank(s) need %d",

@@ -113,6 +113,17 @@ static hid_t pred_type(void)
     return t;
 }
 
+static hid_t neighbour_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(a4nn_neighbour_row));
+    H5Tinsert(t, "id", HOFFSET(a4nn_neighbour_row, id), H5T_NATIVE_INT);
+    H5Tinsert(t, "similarity", HOFFSET(a4nn_neighbour_row, similarity), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "hamming", HOFFSET(a4nn_neighbour_row, hamming), H5T_NATIVE_INT);
+    H5Tinsert(t, "graph_edit", HOFFSET(a4nn_neighbour_row, graph_edit), H5T_NATIVE_INT);
+    H5Tinsert(t, "fitness", HOFFSET(a4nn_neighbour_row, fitness), H5T_NATIVE_DOUBLE);
+    return t;
+}
+
 static int table_write(hid_t g, const char *name, hid_t t, const void *rows, int n)
 {
     hsize_t dim = (hsize_t)n;
@@ -213,19 +224,22 @@ int a4nn_commons_write_model(a4nn_commons *c, const a4nn_model_record *r, a4nn_e
     hid_t g = H5Gcreate2(c->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return a4nn_errorf(err, "commons: cannot create %s in %s", name, c->path);
-    hid_t et = epoch_type(), pt = pred_type();
+    hid_t et = epoch_type(), pt = pred_type(), nt = neighbour_type();
     int bad = attr_long(g, "id", r->id) || attr_str(g, "genome", r->genome) ||
               attr_dbl(g, "mflops", r->mflops) || attr_long(g, "params", r->params) ||
               attr_long(g, "epochs_trained", r->epochs_trained) ||
+              attr_long(g, "epochs_run", r->epochs_run) ||
               attr_str(g, "stop_reason", r->stop_reason) || attr_dbl(g, "fitness", r->fitness) ||
               attr_dbl(g, "predicted", r->predicted) ||
               attr_dbl(g, "last_val_acc", r->last_val_acc) || attr_long(g, "worker", r->worker) ||
               attr_dbl(g, "start_time", r->start_time) || attr_dbl(g, "end_time", r->end_time) ||
               attr_dbl(g, "seconds", r->seconds) ||
               table_write(g, "epochs", et, r->epochs, r->n_epochs) ||
-              table_write(g, "predictions", pt, r->preds, r->n_preds);
+              table_write(g, "predictions", pt, r->preds, r->n_preds) ||
+              table_write(g, "neighbours", nt, r->neighbours, r->n_neighbours);
     H5Tclose(et);
     H5Tclose(pt);
+    H5Tclose(nt);
     H5Gclose(g);
     if (bad)
         return a4nn_errorf(err, "commons: cannot write %s to %s", name, c->path);
@@ -256,13 +270,15 @@ static herr_t read_one(hid_t loc, const char *name, const H5L_info_t *info, void
     }
     a4nn_model_record *r = &x->recs[x->n];
     memset(r, 0, sizeof *r);
-    long id = 0, params = 0, et = 0, worker = 0;
+    long id = 0, params = 0, et = 0, er = -1, worker = 0;
     char *genome = attr_read_str(g, "genome"), *reason = attr_read_str(g, "stop_reason");
-    hid_t ety = epoch_type(), pty = pred_type();
-    void *rows = NULL, *prows = NULL;
+    hid_t ety = epoch_type(), pty = pred_type(), nty = neighbour_type();
+    void *rows = NULL, *prows = NULL, *nrows = NULL;
+    int n_nb = 0;
     int bad = !genome || !reason || attr_read(g, "id", H5T_NATIVE_LONG, &id) ||
               attr_read(g, "params", H5T_NATIVE_LONG, &params) ||
               attr_read(g, "epochs_trained", H5T_NATIVE_LONG, &et) ||
+              (H5Aexists(g, "epochs_run") > 0 && attr_read(g, "epochs_run", H5T_NATIVE_LONG, &er)) ||
               attr_read(g, "worker", H5T_NATIVE_LONG, &worker) ||
               attr_read(g, "mflops", H5T_NATIVE_DOUBLE, &r->mflops) ||
               attr_read(g, "fitness", H5T_NATIVE_DOUBLE, &r->fitness) ||
@@ -272,9 +288,17 @@ static herr_t read_one(hid_t loc, const char *name, const H5L_info_t *info, void
               attr_read(g, "end_time", H5T_NATIVE_DOUBLE, &r->end_time) ||
               attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &r->seconds) ||
               table_read(g, "epochs", ety, sizeof(a4nn_epoch_row), &rows, &r->n_epochs) ||
-              table_read(g, "predictions", pty, sizeof(a4nn_pred_row), &prows, &r->n_preds);
+              table_read(g, "predictions", pty, sizeof(a4nn_pred_row), &prows, &r->n_preds) ||
+              (H5Lexists(g, "neighbours", H5P_DEFAULT) > 0 &&
+               table_read(g, "neighbours", nty, sizeof(a4nn_neighbour_row), &nrows, &n_nb));
     H5Tclose(ety);
     H5Tclose(pty);
+    H5Tclose(nty);
+    if (nrows) {
+        r->n_neighbours = n_nb < A4NN_NEIGHBOURS_MAX ? n_nb : A4NN_NEIGHBOURS_MAX;
+        memcpy(r->neighbours, nrows, (size_t)r->n_neighbours * sizeof *r->neighbours);
+        free(nrows);
+    }
     H5Gclose(g);
     r->epochs = rows;
     r->preds = prows;
@@ -282,6 +306,7 @@ static herr_t read_one(hid_t loc, const char *name, const H5L_info_t *info, void
         r->id = (int)id;
         r->params = params;
         r->epochs_trained = (int)et;
+        r->epochs_run = er >= 0 ? (int)er : (int)et;
         r->worker = (int)worker;
         snprintf(r->genome, sizeof r->genome, "%s", genome);
         snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
@@ -356,16 +381,128 @@ int a4nn_commons_close(a4nn_commons *c, a4nn_error *err)
     return rc;
 }
 
+/* /search/dispatched: the genome text of every dispatched model, row = id;
+ * extended as ids grow. */
+#define GENOME_CHARS 256
+
+static hid_t genome_str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, GENOME_CHARS);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    return t;
+}
+
+int a4nn_commons_write_dispatch(a4nn_commons *c, int id, const char *genome,
+                                const uint64_t rng[4], a4nn_error *err)
+{
+    if (id < 0)
+        return a4nn_errorf(err, "commons: bad model id %d", id);
+    hid_t g = H5Lexists(c->file, "/search", H5P_DEFAULT) > 0
+                  ? H5Gopen2(c->file, "/search", H5P_DEFAULT)
+                  : H5Gcreate2(c->file, "/search", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return a4nn_errorf(err, "commons: cannot open /search in %s", c->path);
+    hid_t t = genome_str_type(), d = -1, fs = -1, ms = -1;
+    int bad = 0;
+    if (H5Lexists(g, "dispatched", H5P_DEFAULT) > 0) {
+        d = H5Dopen2(g, "dispatched", H5P_DEFAULT);
+    } else {
+        hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = 64;
+        hid_t s0 = H5Screate_simple(1, &zero, &unlim), pl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_chunk(pl, 1, &chunk);
+        d = H5Dcreate2(g, "dispatched", t, s0, H5P_DEFAULT, pl, H5P_DEFAULT);
+        H5Pclose(pl);
+        H5Sclose(s0);
+    }
+    char row[GENOME_CHARS] = {0};
+    snprintf(row, sizeof row, "%s", genome);
+    hsize_t cur = 0, start = (hsize_t)id, one = 1;
+    bad = d < 0;
+    if (!bad) {
+        fs = H5Dget_space(d);
+        H5Sget_simple_extent_dims(fs, &cur, NULL);
+        H5Sclose(fs);
+        if (start + 1 > cur) {
+            hsize_t n = start + 1;
+            bad = H5Dset_extent(d, &n) < 0;
+        }
+    }
+    if (!bad) {
+        fs = H5Dget_space(d);
+        ms = H5Screate_simple(1, &one, NULL);
+        bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0 ||
+              H5Dwrite(d, t, ms, fs, H5P_DEFAULT, row) < 0;
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    unsigned long long r[4] = {rng[0], rng[1], rng[2], rng[3]};
+    bad = bad || attr_write(g, "rng", H5T_NATIVE_ULLONG, r, 4);
+    if (d >= 0)
+        H5Dclose(d);
+    H5Tclose(t);
+    H5Gclose(g);
+    if (bad || H5Fflush(c->file, H5F_SCOPE_GLOBAL) < 0)
+        return a4nn_errorf(err, "commons: cannot record dispatched model %d in %s", id, c->path);
+    return A4NN_OK;
+}
+
+int a4nn_commons_read_dispatch(a4nn_commons *c, char (**genomes)[256], int *n, uint64_t rng[4],
+                               int *has_rng, a4nn_error *err)
+{
+    *genomes = NULL;
+    *n = 0;
+    *has_rng = 0;
+    if (H5Lexists(c->file, "/search", H5P_DEFAULT) <= 0)
+        return A4NN_OK;
+    hid_t g = H5Gopen2(c->file, "/search", H5P_DEFAULT);
+    if (g < 0)
+        return a4nn_errorf(err, "commons: cannot open /search in %s", c->path);
+    unsigned long long r[4];
+    if (H5Aexists(g, "rng") > 0 && attr_read(g, "rng", H5T_NATIVE_ULLONG, r) == 0) {
+        for (int i = 0; i < 4; i++)
+            rng[i] = r[i];
+        *has_rng = 1;
+    }
+    int rc = A4NN_OK;
+    if (H5Lexists(g, "dispatched", H5P_DEFAULT) > 0) {
+        hid_t d = H5Dopen2(g, "dispatched", H5P_DEFAULT), t = genome_str_type();
+        hid_t fs = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t cur = 0;
+        if (fs < 0 || H5Sget_simple_extent_ndims(fs) != 1 ||
+            H5Sget_simple_extent_dims(fs, &cur, NULL) < 0 || cur > 10000000) {
+            rc = a4nn_errorf(err, "commons: %s: /search/dispatched is not a list of genomes",
+                             c->path);
+        } else {
+            *genomes = a4nn_calloc(cur ? cur : 1, sizeof **genomes);
+            if (cur && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *genomes) < 0) {
+                free(*genomes);
+                *genomes = NULL;
+                rc = a4nn_errorf(err, "commons: cannot read /search/dispatched in %s", c->path);
+            } else {
+                *n = (int)cur;
+            }
+        }
+        if (fs >= 0)
+            H5Sclose(fs);
+        H5Tclose(t);
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
 /* ---- checkpoints ---- */
 
-#define CKPT_MAGIC "A4NNCKP1"
+#define CKPT_MAGIC "A4NNCKP2"
 
 void a4nn_checkpoint_path(const char *dir, int model_id, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/checkpoints/model-%06d.ckpt", dir, model_id);
 }
 
-int a4nn_checkpoint_write(const char *path, int model_id, int next_epoch,
+int a4nn_checkpoint_write(const char *path, const a4nn_checkpoint_info *info,
                           const a4nn_epoch_row *rows, int n_rows, const float *state,
                           size_t n_state, a4nn_error *err)
 {
@@ -374,10 +511,12 @@ int a4nn_checkpoint_write(const char *path, int model_id, int next_epoch,
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return a4nn_errorf(err, "checkpoint: cannot create %s: %s", tmp, strerror(errno));
-    int32_t hdr[3] = {model_id, next_epoch, n_rows};
+    int32_t hdr[3] = {info->model_id, info->next_epoch, n_rows};
+    char genome[sizeof info->genome] = {0};
+    snprintf(genome, sizeof genome, "%s", info->genome);
     uint64_t ns = n_state;
     int ok = fwrite(CKPT_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
-             fwrite(&ns, sizeof ns, 1, f) == 1 &&
+             fwrite(genome, sizeof genome, 1, f) == 1 && fwrite(&ns, sizeof ns, 1, f) == 1 &&
              (n_rows == 0 || fwrite(rows, sizeof *rows, (size_t)n_rows, f) == (size_t)n_rows) &&
              (n_state == 0 || fwrite(state, sizeof *state, n_state, f) == n_state);
     ok = (fflush(f) == 0) && ok;
@@ -390,7 +529,7 @@ int a4nn_checkpoint_write(const char *path, int model_id, int next_epoch,
     return A4NN_OK;
 }
 
-int a4nn_checkpoint_read(const char *path, int *found, int *model_id, int *next_epoch,
+int a4nn_checkpoint_read(const char *path, int *found, a4nn_checkpoint_info *info,
                          a4nn_epoch_row **rows, int *n_rows, float **state, size_t *n_state,
                          a4nn_error *err)
 {
@@ -407,11 +546,13 @@ int a4nn_checkpoint_read(const char *path, int *found, int *model_id, int *next_
     int32_t hdr[3];
     uint64_t ns;
     if (fread(magic, 1, 8, f) != 8 || memcmp(magic, CKPT_MAGIC, 8) ||
-        fread(hdr, sizeof hdr, 1, f) != 1 || fread(&ns, sizeof ns, 1, f) != 1 || hdr[2] < 0 ||
-        hdr[2] > 100000 || ns > ((uint64_t)1 << 34)) {
+        fread(hdr, sizeof hdr, 1, f) != 1 ||
+        fread(info->genome, sizeof info->genome, 1, f) != 1 || fread(&ns, sizeof ns, 1, f) != 1 ||
+        hdr[2] < 0 || hdr[2] > 100000 || ns > ((uint64_t)1 << 34)) {
         fclose(f);
         return a4nn_errorf(err, "checkpoint: %s is not an a4nn checkpoint", path);
     }
+    info->genome[sizeof info->genome - 1] = '\0';
     *rows = a4nn_calloc((size_t)(hdr[2] ? hdr[2] : 1), sizeof **rows);
     *state = a4nn_malloc((size_t)(ns ? ns : 1) * sizeof **state);
     if ((hdr[2] && fread(*rows, sizeof **rows, (size_t)hdr[2], f) != (size_t)hdr[2]) ||
@@ -425,8 +566,8 @@ int a4nn_checkpoint_read(const char *path, int *found, int *model_id, int *next_
     }
     fclose(f);
     *found = 1;
-    *model_id = hdr[0];
-    *next_epoch = hdr[1];
+    info->model_id = hdr[0];
+    info->next_epoch = hdr[1];
     *n_rows = hdr[2];
     *n_state = ns;
     return A4NN_OK;

@@ -46,7 +46,8 @@ static const key_desc KEYS[] = {
     {"data", "synthetic", K_BOOL, O(synthetic), 0, 1, "use the built-in synthetic set"},
     {"data", "synthetic_size", K_INT, O(synthetic_size), 4, 1024, "synthetic image side"},
     {"penguin", "enabled", K_BOOL, O(penguin), 0, 1, "on: predict and stop; off: plain NSGA-Net"},
-    {"worker", "backend", K_BACKEND, O(backend), 0, 0, "cpu | cuda | replay"},
+    {"worker", "backend", K_BACKEND, O(backend), 0, 0,
+     "auto (cuda when built with it and a GPU is visible, else cpu) | cpu | cuda | replay"},
     {"worker", "replay_curves", K_STR, O(replay_curves), 0, 0, "reference curves CSV (replay)"},
     {"worker", "replay_epoch_seconds", K_DBL, O(replay_epoch_seconds), 0, 1e6,
      "seconds a replayed epoch takes"},
@@ -63,7 +64,10 @@ const char *a4nn_run_mode_name(a4nn_run_mode m)
 
 const char *a4nn_worker_backend_name(a4nn_worker_backend b)
 {
-    return b == A4NN_WORKER_CUDA ? "cuda" : b == A4NN_WORKER_REPLAY ? "replay" : "cpu";
+    return b == A4NN_WORKER_CUDA     ? "cuda"
+           : b == A4NN_WORKER_REPLAY ? "replay"
+           : b == A4NN_WORKER_AUTO   ? "auto"
+                                     : "cpu";
 }
 
 void a4nn_config_defaults(a4nn_config *c)
@@ -178,9 +182,11 @@ static int parse_value(const key_desc *k, a4nn_config *c, const char *v, a4nn_er
             *(a4nn_worker_backend *)p = A4NN_WORKER_CUDA;
         else if (!strcmp(v, "replay"))
             *(a4nn_worker_backend *)p = A4NN_WORKER_REPLAY;
+        else if (!strcmp(v, "auto"))
+            *(a4nn_worker_backend *)p = A4NN_WORKER_AUTO;
         else
-            return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected cpu, cuda or "
-                                    "replay)", v, k->section, k->key);
+            return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto, cpu, cuda "
+                                    "or replay)", v, k->section, k->key);
         return A4NN_OK;
     }
     return a4nn_errorf(err, "config: internal error for %s.%s", k->section, k->key);
@@ -257,6 +263,9 @@ int a4nn_config_override(a4nn_config *c, const char *arg, a4nn_error *err)
 {
     if (strncmp(arg, "--", 2) != 0)
         return a4nn_errorf(err, "config: override '%s' is not --section.key=value", arg);
+    /* --penguin=on|off: A4NN or plain NSGA-Net, the one switch without a section */
+    if (!strncmp(arg, "--penguin=", 10))
+        return a4nn_config_set(c, "penguin", "enabled", arg + 10, err);
     const char *s = arg + 2, *dot = strchr(s, '.'), *eq = strchr(s, '=');
     if (!dot || !eq || dot > eq || dot == s || eq == dot + 1)
         return a4nn_errorf(err, "config: override '%s' is not --section.key=value", arg);

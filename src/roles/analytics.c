@@ -48,6 +48,24 @@ static void drop_model(model_table *t, int id)
     }
 }
 
+/* Receives one FRONT from the search (blocking) into the front. */
+static int recv_front(const a4nn_role_ctx *ctx, a4nn_front *front, int *n_front, int *front_end,
+                      a4nn_error *err)
+{
+    a4nn_msg_front f;
+    if (MPI_Recv(&f, sizeof f, MPI_BYTE, 0, A4NN_TAG_FRONT, ctx->comm, MPI_STATUS_IGNORE) !=
+        MPI_SUCCESS)
+        return a4nn_errorf(err, "analytics %d: MPI_Recv FRONT failed", ctx->rank);
+    if (f.end) {
+        *front_end = 1;
+        return A4NN_OK;
+    }
+    (*n_front)++;
+    if (isfinite(f.fitness))
+        a4nn_front_add(front, f.mflops, f.fitness);
+    return A4NN_OK;
+}
+
 int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
 {
     const a4nn_config *cfg = ctx->cfg;
@@ -71,7 +89,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
     model_table tab = {0};
     a4nn_front front;
     a4nn_front_init(&front);
-    int byes = 0, front_end = 0, rc = A4NN_OK;
+    int byes = 0, front_end = 0, n_front = 0, rc = A4NN_OK;
     double nap = 1e-4;
     while (byes < ctx->n_workers || !front_end) {
         int flag = 0;
@@ -95,16 +113,8 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             }
             byes++;
         } else if (st.MPI_TAG == A4NN_TAG_FRONT) {
-            a4nn_msg_front f;
-            if (MPI_Recv(&f, sizeof f, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_FRONT, ctx->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Recv FRONT failed", ctx->rank);
+            if ((rc = recv_front(ctx, &front, &n_front, &front_end, err)) != A4NN_OK)
                 break;
-            }
-            if (f.end)
-                front_end = 1;
-            else if (isfinite(f.fitness))
-                a4nn_front_add(&front, f.mflops, f.fitness);
         } else if (st.MPI_TAG == A4NN_TAG_EPOCH) {
             a4nn_msg_epoch m;
             if (MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_EPOCH, ctx->comm,
@@ -116,6 +126,12 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
                 rc = a4nn_errorf(err, "analytics %d: bad model id %d", ctx->rank, m.model_id);
                 break;
             }
+            /* the front this model is judged against: every FRONT the search
+             * had sent when it dispatched the model (already on its way) */
+            while (rc == A4NN_OK && n_front < m.front_version && !front_end)
+                rc = recv_front(ctx, &front, &n_front, &front_end, err);
+            if (rc != A4NN_OK)
+                break;
             model_state *ms = get_model(&tab, m.model_id);
             ms->worker = st.MPI_SOURCE;
             if (ms->stopped || m.epoch != ms->pm.n)

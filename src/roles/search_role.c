@@ -17,6 +17,8 @@ typedef struct {
     a4nn_genome g;
     char text[A4NN_GENOME_TEXT];
     int status; /* 0 not started, 1 running, 2 done */
+    int replayed; /* epochs restored from a checkpoint in this run */
+    int finished_seq, seen_at_dispatch; /* tracker: finish order; models finished at dispatch */
     a4nn_model_record rec;
     int cap_e, cap_p;
 } model_slot;
@@ -32,6 +34,9 @@ typedef struct {
     int n_prev;
     int *busy; /* per rank: model id or -1 */
     int n_free;
+    int *unsent; /* finished models whose FRONT is not sent yet (generational) */
+    int n_unsent, n_front_sent;
+    int n_finished; /* finish sequence: the tracker's notion of "trained before" */
     int interrupted, byes;
     int total, done, done_here, reused;
     long epochs_used, epochs_budget;
@@ -94,11 +99,13 @@ static void csv_row(FILE *f, const a4nn_model_record *r)
         fprintf(f, ",");
     else
         fprintf(f, "%.6f,", r->predicted);
-    fprintf(f, "%.6f,%.6f,%d,%.3f\n", r->fitness, r->last_val_acc, r->worker, r->seconds);
+    fprintf(f, "%.6f,%.6f,%d,%.3f,%d\n", r->fitness, r->last_val_acc, r->worker, r->seconds,
+            r->epochs_run);
 }
 
 static const char CSV_HEADER[] = "id,genome,mflops,params,epochs_trained,stop_reason,"
-                                 "predicted_fitness,fitness,last_val_acc,worker,seconds\n";
+                                 "predicted_fitness,fitness,last_val_acc,worker,seconds,"
+                                 "epochs_run\n";
 
 static void fmt_dur(double s, char *buf, size_t cap)
 {
@@ -120,14 +127,74 @@ static int send_front(search_state *s, int end, double mflops, double fitness, a
         if (MPI_Send(&f, sizeof f, MPI_BYTE, dest, A4NN_TAG_FRONT, s->ctx->comm) != MPI_SUCCESS)
             return a4nn_errorf(err, "search: MPI_Send FRONT to rank %d failed", dest);
     }
+    if (!end)
+        s->n_front_sent++;
     return A4NN_OK;
 }
 
-/* Marks a model finished: commons, CSV, front to the analytics, progress. */
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sends the FRONT of every finished model not sent yet, in id order: at each
+ * generation barrier (generational), after each model (async). */
+static int flush_front(search_state *s, a4nn_error *err)
+{
+    qsort(s->unsent, (size_t)s->n_unsent, sizeof *s->unsent, cmp_int);
+    for (int i = 0; i < s->n_unsent; i++) {
+        const a4nn_model_record *r = &s->m[s->unsent[i]].rec;
+        if (send_front(s, 0, r->mflops, r->fitness, err) != A4NN_OK)
+            return A4NN_ERR;
+    }
+    s->n_unsent = 0;
+    return A4NN_OK;
+}
+
+/* The tracker: relates a model to its nearest architectures among those
+ * already trained when it was dispatched (in generational mode: the earlier
+ * generations, whatever the number of workers), taken in id order so that
+ * ties fall the same way in every run. */
+static int track(search_state *s, model_slot *ms, int reused, a4nn_error *err)
+{
+    ms->finished_seq = s->n_finished++;
+    if (reused)
+        return A4NN_OK; /* its neighbours are in the commons */
+    a4nn_genome *known = a4nn_malloc((size_t)(s->n_models + 1) * sizeof *known);
+    double *fit = a4nn_malloc((size_t)(s->n_models + 1) * sizeof *fit);
+    int *ids = a4nn_malloc((size_t)(s->n_models + 1) * sizeof *ids), n = 0;
+    for (int id = 0; id < s->n_models; id++) {
+        const model_slot *o = &s->m[id];
+        if (o != ms && o->status == 2 && o->finished_seq < ms->seen_at_dispatch) {
+            known[n] = o->g;
+            fit[n] = o->rec.fitness;
+            ids[n++] = id;
+        }
+    }
+    a4nn_neighbour nb[A4NN_NEIGHBOURS_MAX];
+    int k = a4nn_tracker_nearest(&ms->g, known, fit, n, A4NN_NEIGHBOURS_MAX, nb, err);
+    for (int j = 0; j < k; j++)
+        ms->rec.neighbours[j] = (a4nn_neighbour_row){ids[nb[j].index], nb[j].similarity,
+                                                     nb[j].hamming, nb[j].graph_edit,
+                                                     nb[j].fitness};
+    ms->rec.n_neighbours = k > 0 ? k : 0;
+    free(known);
+    free(fit);
+    free(ids);
+    return k < 0 ? A4NN_ERR : A4NN_OK;
+}
+
+/* Marks a model finished: tracker, commons, CSV, front to the analytics,
+ * progress. */
 static int finish_model(search_state *s, int id, int reused, a4nn_error *err)
 {
     model_slot *ms = &s->m[id];
-    if (send_front(s, 0, ms->rec.mflops, ms->rec.fitness, err) != A4NN_OK)
+    if (track(s, ms, reused, err) != A4NN_OK)
+        return A4NN_ERR;
+    s->unsent = a4nn_realloc(s->unsent, (size_t)(s->n_unsent + 1) * sizeof *s->unsent);
+    s->unsent[s->n_unsent++] = id;
+    if (s->cfg->mode == A4NN_MODE_ASYNC && flush_front(s, err) != A4NN_OK)
         return A4NN_ERR;
     ms->status = 2;
     s->done++;
@@ -148,10 +215,15 @@ static int finish_model(search_state *s, int id, int reused, a4nn_error *err)
     fmt_dur(el, e1, sizeof e1);
     fmt_dur(eta, e2, sizeof e2);
     const a4nn_model_record *r = &ms->rec;
+    char how[48] = "done";
+    if (reused)
+        snprintf(how, sizeof how, "(from the commons)");
+    else if (ms->replayed > 0)
+        snprintf(how, sizeof how, "done (continued from epoch %d)", ms->replayed);
     logf_(s,
           "[%*d/%d] model %d %s: %2d/%d epochs (%s), fitness %6.2f %%, %8.2f MFLOPs | "
           "epochs %ld/%ld, %.1f %% saved | %s elapsed, ETA %s\n",
-          (int)(s->total >= 100 ? 3 : 2), s->done, s->total, id, reused ? "(from the commons)" : "done",
+          (int)(s->total >= 100 ? 3 : 2), s->done, s->total, id, how,
           r->epochs_trained, s->cfg->epochs, r->stop_reason, r->fitness, r->mflops,
           s->epochs_used, s->epochs_budget,
           s->epochs_budget ? 100.0 * (1.0 - (double)s->epochs_used / (double)s->epochs_budget) : 0,
@@ -205,6 +277,7 @@ static int poll_once(search_state *s, a4nn_error *err)
         }
         r->epochs[r->n_epochs++] =
             (a4nn_epoch_row){m.epoch, m.train_acc, m.val_acc, m.loss, m.seconds};
+        ms->replayed += m.replayed != 0;
         if (m.has_prediction) {
             if (r->n_preds == ms->cap_p) {
                 ms->cap_p = ms->cap_p ? 2 * ms->cap_p : 32;
@@ -239,6 +312,7 @@ static int poll_once(search_state *s, a4nn_error *err)
         r->mflops = d.mflops;
         r->params = (long)d.params;
         r->epochs_trained = d.epochs_trained;
+        r->epochs_run = d.epochs_run;
         snprintf(r->stop_reason, sizeof r->stop_reason, "%s", a4nn_stop_reason_name(d.reason));
         r->fitness = d.fitness;
         r->predicted = d.has_prediction ? d.prediction : NAN;
@@ -314,12 +388,18 @@ static int dispatch(search_state *s, int id, a4nn_error *err)
     memset(&t, 0, sizeof t);
     t.model_id = id;
     t.epoch_budget = s->cfg->epochs;
+    t.front_version = s->cfg->mode == A4NN_MODE_GENERATIONAL ? s->n_front_sent : 0;
     t.seed = a4nn_seed_mix(s->cfg->seed, 0x1000000ULL + (uint64_t)id);
     snprintf(t.genome, sizeof t.genome, "%s", ms->text);
     a4nn_model_record_free(&ms->rec);
     memset(&ms->rec, 0, sizeof ms->rec);
     ms->cap_e = ms->cap_p = 0;
     ms->status = 1;
+    ms->replayed = 0;
+    /* generational: the models of the earlier generations (all finished and
+     * flushed at the barrier); async: whatever has finished by now */
+    ms->seen_at_dispatch =
+        s->cfg->mode == A4NN_MODE_GENERATIONAL ? s->n_front_sent : s->n_finished;
     s->busy[w] = id;
     s->n_free--;
     if (MPI_Send(&t, sizeof t, MPI_BYTE, w, A4NN_TAG_TASK, s->ctx->comm) != MPI_SUCCESS)
@@ -396,7 +476,8 @@ static int run_generational(search_state *s, a4nn_error *err)
         if ((rc = add_model(s, next_id++, &g, err)) != A4NN_OK)
             goto out;
     }
-    if ((rc = evaluate(s, pop, P, err)) != A4NN_OK || s->interrupted)
+    if ((rc = evaluate(s, pop, P, err)) != A4NN_OK || s->interrupted ||
+        (rc = flush_front(s, err)) != A4NN_OK)
         goto out;
     if ((rc = save_search(s, 0, &rng, pop, P, err)) != A4NN_OK)
         goto out;
@@ -411,7 +492,8 @@ static int run_generational(search_state *s, a4nn_error *err)
             if ((rc = add_model(s, next_id++, &children[k], err)) != A4NN_OK)
                 goto out;
         }
-        if ((rc = evaluate(s, kids, K, err)) != A4NN_OK || s->interrupted)
+        if ((rc = evaluate(s, kids, K, err)) != A4NN_OK || s->interrupted ||
+            (rc = flush_front(s, err)) != A4NN_OK)
             goto out;
         memcpy(pop + P, kids, (size_t)K * sizeof *kids);
         objectives(s, pop, P + K, obj, NULL);
@@ -436,42 +518,61 @@ out:
     return rc;
 }
 
-/* Asynchronous (steady-state): a new genome as soon as a worker is free. A
- * resumed run keeps every finished model and continues with fresh ids. */
+/* Asynchronous (steady-state): a new genome as soon as a worker is free.
+ * Each genome and the RNG state after making it are recorded in the commons
+ * before the genome goes out (/search/dispatched), so a resumed run keeps
+ * every finished model, sends the unfinished ones again (they continue from
+ * their checkpoints) and goes on with the same random stream. */
 static int run_async(search_state *s, a4nn_error *err)
 {
     const a4nn_config *cfg = s->cfg;
-    int P = cfg->pop_size, first_id = 0;
-    for (int i = 0; i < s->n_prev; i++)
-        if (s->prev[i].id + 1 > first_id)
-            first_id = s->prev[i].id + 1;
+    const int P = cfg->pop_size;
     a4nn_rng rng;
-    a4nn_rng_seed(&rng, a4nn_seed_mix(cfg->seed, 0xA5C0000ULL + (uint64_t)s->n_prev));
-    int cap = s->total + first_id + 1;
+    a4nn_rng_seed(&rng, a4nn_seed_mix(cfg->seed, 0xA5C0000ULL));
+    char(*sent)[256] = NULL;
+    int n_sent = 0, has_rng = 0;
+    if (s->ctx->resume &&
+        a4nn_commons_read_dispatch(s->commons, &sent, &n_sent, rng.s, &has_rng, err) != A4NN_OK)
+        return A4NN_ERR;
+    int cap = s->total + n_sent + 1;
     a4nn_genome *archive = a4nn_malloc((size_t)cap * sizeof *archive);
-    int n_arch = 0, next_id = first_id, rc = A4NN_OK;
-    int *pop = a4nn_malloc((size_t)(cap) * sizeof *pop);
+    int *pop = a4nn_malloc((size_t)cap * sizeof *pop);
     int *chosen = a4nn_malloc((size_t)cap * sizeof *chosen);
     double *obj = a4nn_malloc((size_t)cap * 2 * sizeof *obj);
     a4nn_genome *pg = a4nn_malloc((size_t)cap * sizeof *pg);
-    for (int i = 0; i < s->n_prev; i++) {
+    int n_arch = 0, rc = A4NN_OK;
+    for (int i = 0; i < s->n_prev; i++)
+        if (s->prev[i].id >= n_sent) {
+            rc = a4nn_errorf(err, "resume: model %d is in the commons but not in "
+                                  "/search/dispatched", s->prev[i].id);
+            goto out;
+        }
+    for (int id = 0; id < n_sent; id++) {
         a4nn_genome g;
-        if ((rc = a4nn_genome_parse(s->prev[i].genome, cfg->n_nodes, &g, err)) != A4NN_OK)
+        if (!sent[id][0]) {
+            rc = a4nn_errorf(err, "resume: /search/dispatched has no genome for model %d", id);
+            goto out;
+        }
+        if ((rc = a4nn_genome_parse(sent[id], cfg->n_nodes, &g, err)) != A4NN_OK ||
+            (rc = add_model(s, id, &g, err)) != A4NN_OK)
             goto out;
         archive[n_arch++] = g;
-        if ((rc = add_model(s, s->prev[i].id, &g, err)) != A4NN_OK)
-            goto out;
     }
-    int launched = s->done;
-    while (!s->interrupted) {
-        if (s->done >= s->total)
-            break;
-        /* current population: survivors among finished models */
+    int next_id = n_sent, launched = n_sent;
+    while (!s->interrupted && s->done < s->total) {
+        int made = 0;
+        /* the resumed run's unfinished models first */
+        for (int id = 0; id < n_sent && s->n_free > 0 && !s->interrupted; id++)
+            if (s->m[id].status == 0) {
+                if ((rc = dispatch(s, id, err)) != A4NN_OK)
+                    goto out;
+                made++;
+            }
+        /* current population: the finished models */
         int n = 0;
         for (int id = 0; id < s->n_models; id++)
             if (s->m[id].status == 2)
                 pop[n++] = id;
-        int made = 0;
         while (s->n_free > 0 && launched < s->total && !s->interrupted) {
             a4nn_genome g;
             if (launched < P || n < 2) {
@@ -485,6 +586,8 @@ static int run_async(search_state *s, a4nn_error *err)
                         dup |= a4nn_genome_equal(&g, &archive[j]);
                 } while (dup);
             } else {
+                /* NSGA-II environmental selection of the parents' pool, then
+                 * tournament, crossover, mutation, duplicate elimination */
                 int k = n;
                 objectives(s, pop, n, obj, NULL);
                 if (n > P) {
@@ -494,11 +597,11 @@ static int run_async(search_state *s, a4nn_error *err)
                     for (int i = 0; i < n; i++)
                         chosen[i] = i;
                 }
-                for (int i = 0; i < k; i++) {
-                    pg[i] = s->m[pop[chosen[i]]].g;
-                    obj[2 * i] = 100.0 - s->m[pop[chosen[i]]].rec.fitness;
-                    obj[2 * i + 1] = s->m[pop[chosen[i]]].rec.mflops;
-                }
+                int *parents = a4nn_malloc((size_t)k * sizeof *parents);
+                for (int i = 0; i < k; i++)
+                    parents[i] = pop[chosen[i]];
+                objectives(s, parents, k, obj, pg);
+                free(parents);
                 if ((rc = a4nn_nsga2_offspring(&rng, pg, obj, k, archive, n_arch,
                                                cfg->crossover_prob, cfg->mutation_prob, 1, &g,
                                                err)) != A4NN_OK)
@@ -507,6 +610,8 @@ static int run_async(search_state *s, a4nn_error *err)
             archive[n_arch++] = g;
             int id = next_id++;
             if ((rc = add_model(s, id, &g, err)) != A4NN_OK ||
+                (rc = a4nn_commons_write_dispatch(s->commons, id, s->m[id].text, rng.s, err)) !=
+                    A4NN_OK ||
                 (rc = dispatch(s, id, err)) != A4NN_OK)
                 goto out;
             launched++;
@@ -514,19 +619,12 @@ static int run_async(search_state *s, a4nn_error *err)
         }
         if (made == 0 && (rc = wait_one(s, err)) != A4NN_OK)
             goto out;
-        if (made == 0) {
-            n = 0;
-            for (int id = 0; id < s->n_models; id++)
-                if (s->m[id].status == 2)
-                    pop[n++] = id;
-            if ((rc = save_search(s, s->done, &rng, pop, n, err)) != A4NN_OK)
-                goto out;
-        }
     }
     while (!s->interrupted && s->n_free < s->ctx->n_workers)
         if ((rc = wait_one(s, err)) != A4NN_OK)
             goto out;
 out:
+    free(sent);
     free(archive);
     free(pop);
     free(chosen);
@@ -666,6 +764,7 @@ int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err)
             a4nn_model_record_free(&s.prev[i]);
         free(s.prev);
         free(s.busy);
+        free(s.unsent);
         return A4NN_ERR;
     }
     /* drain: running models finish (or stop when interrupted) */
@@ -701,6 +800,7 @@ int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err)
         a4nn_model_record_free(&s.prev[i]);
     free(s.prev);
     free(s.busy);
+    free(s.unsent);
     if (rc != A4NN_OK)
         return A4NN_ERR;
     return s.interrupted ? 1 : A4NN_OK;

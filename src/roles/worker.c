@@ -83,6 +83,7 @@ typedef struct {
     /* replay */
     a4nn_curve_set curves;
     int have_curves;
+    double mean_mflops; /* of the recorded curves: replayed epochs take time in proportion */
 } worker_env;
 
 static uint64_t fnv1a(const char *s)
@@ -91,6 +92,12 @@ static uint64_t fnv1a(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
+}
+
+static int uses_gpu(const a4nn_config *cfg)
+{
+    return cfg->backend == A4NN_WORKER_CUDA ||
+           (cfg->backend == A4NN_WORKER_AUTO && a4nn_gpu_count() > 0);
 }
 
 static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
@@ -103,10 +110,16 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
         env->have_curves = 1;
         if (env->curves.n_models < 1)
             return a4nn_errorf(err, "replay: %s holds no curves", cfg->replay_curves);
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < env->curves.n_models; i++)
+            if (isfinite(env->curves.models[i].mflops) && env->curves.models[i].mflops > 0)
+                sum += env->curves.models[i].mflops, n++;
+        env->mean_mflops = n ? sum / n : NAN;
         return A4NN_OK;
     }
     int device = 0;
-    if (cfg->backend == A4NN_WORKER_CUDA) {
+    if (uses_gpu(cfg)) {
         /* one GPU per worker by node-local rank (shared round robin when the
          * node runs more workers than it has GPUs) */
         int n_gpu = a4nn_gpu_count();
@@ -115,8 +128,8 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
                                     "(or this build has no CUDA backend)", ctx->rank);
         device = ctx->local_rank % n_gpu;
     }
-    env->be = a4nn_backend_create(cfg->backend == A4NN_WORKER_CUDA ? "cuda" : "cpu",
-                                  cfg->threads, device, err);
+    env->be = a4nn_backend_create(uses_gpu(cfg) ? "cuda" : "cpu", cfg->threads,
+                                  device, err);
     if (!env->be)
         return A4NN_ERR;
     if (cfg->synthetic) {
@@ -157,12 +170,14 @@ static void env_free(worker_env *env)
         a4nn_curves_free(&env->curves);
 }
 
-static int send_epoch(const a4nn_role_ctx *ctx, int model_id, double mflops,
+static int send_epoch(const a4nn_role_ctx *ctx, const a4nn_msg_task *task, double mflops,
                       const a4nn_epoch_row *row, int replayed, a4nn_error *err)
 {
+    const int model_id = task->model_id;
     a4nn_msg_epoch m;
     memset(&m, 0, sizeof m);
     m.model_id = model_id;
+    m.front_version = task->front_version;
     m.epoch = row->epoch;
     m.worker = ctx->rank;
     m.replayed = replayed;
@@ -248,30 +263,35 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         state = a4nn_malloc(n_state * sizeof *state);
     }
 
-    /* resume from this model's checkpoint */
+    /* resume from this model's checkpoint (only one of this very genome) */
+    a4nn_checkpoint_info ck = {.model_id = task->model_id};
+    snprintf(ck.genome, sizeof ck.genome, "%s", task->genome);
     {
-        int found = 0, cid = -1, cnext = 0, cn = 0;
+        int found = 0, cn = 0;
+        a4nn_checkpoint_info got;
         a4nn_epoch_row *crows = NULL;
         float *cstate = NULL;
         size_t cns = 0;
-        if (a4nn_checkpoint_read(ckpt, &found, &cid, &cnext, &crows, &cn, &cstate, &cns, err) !=
+        if (a4nn_checkpoint_read(ckpt, &found, &got, &crows, &cn, &cstate, &cns, err) !=
             A4NN_OK) {
             rc = A4NN_ERR;
             goto out;
         }
-        if (found && cid == task->model_id && cnext == cn && cn <= budget &&
+        if (found && got.model_id == task->model_id && !strcmp(got.genome, task->genome) &&
+            got.next_epoch == cn && cn <= budget &&
             (cfg->backend == A4NN_WORKER_REPLAY ? cns == 0 : cns == n_state)) {
             int ok = 1;
             if (tr) {
                 int ne = 0;
-                ok = a4nn_trainer_state_load(tr, cstate, cns, &ne, err) == A4NN_OK && ne == cnext;
+                ok = a4nn_trainer_state_load(tr, cstate, cns, &ne, err) == A4NN_OK &&
+                     ne == got.next_epoch;
             }
             if (ok) {
-                next = cnext;
+                next = got.next_epoch;
                 n_rows = cn;
                 memcpy(rows, crows, (size_t)cn * sizeof *rows);
                 for (int i = 0; i < n_rows && rc == A4NN_OK; i++) {
-                    rc = send_epoch(ctx, task->model_id, arch->mflops, &rows[i], 1, err);
+                    rc = send_epoch(ctx, task, arch->mflops, &rows[i], 1, err);
                     done->seconds += rows[i].seconds;
                 }
             }
@@ -281,17 +301,22 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         if (rc != A4NN_OK)
             goto out;
     }
+    int saved = n_rows; /* epochs in the checkpoint file */
 
     for (int e = next; e < budget; e++) {
         if (should_stop(ps))
             break;
         a4nn_epoch_row row = {.epoch = e};
         if (cfg->backend == A4NN_WORKER_REPLAY) {
-            double t0 = a4nn_now(), left = cfg->replay_epoch_seconds;
+            /* an epoch takes time in proportion to the recorded model's MFLOPs */
+            double length = cfg->replay_epoch_seconds;
+            if (isfinite(curve->mflops) && curve->mflops > 0 && isfinite(env->mean_mflops))
+                length *= curve->mflops / env->mean_mflops;
+            double t0 = a4nn_now(), left = length;
             int stopped = 0;
             while (left > 0) {
                 a4nn_role_nap(left < 0.005 ? left : 0.005);
-                left = cfg->replay_epoch_seconds - (a4nn_now() - t0);
+                left = length - (a4nn_now() - t0);
                 if (should_stop(ps)) {
                     stopped = 1;
                     break;
@@ -320,15 +345,19 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         }
         rows[n_rows++] = row;
         done->seconds += row.seconds;
-        if ((rc = send_epoch(ctx, task->model_id, arch->mflops, &row, 0, err)) != A4NN_OK)
+        if ((rc = send_epoch(ctx, task, arch->mflops, &row, 0, err)) != A4NN_OK)
             goto out;
+        /* the state after every epoch stays in memory, so that an interrupt
+         * between scheduled checkpoints still saves the last whole epoch */
+        if (tr && cfg->checkpoint_every > 0)
+            a4nn_trainer_state_save(tr, e + 1, state);
         if (cfg->checkpoint_every > 0 &&
             ((e + 1) % cfg->checkpoint_every == 0 || e + 1 == budget)) {
-            if (tr)
-                a4nn_trainer_state_save(tr, e + 1, state);
-            if ((rc = a4nn_checkpoint_write(ckpt, task->model_id, e + 1, rows, n_rows, state,
-                                            tr ? n_state : 0, err)) != A4NN_OK)
+            ck.next_epoch = e + 1;
+            if ((rc = a4nn_checkpoint_write(ckpt, &ck, rows, n_rows, state, tr ? n_state : 0,
+                                            err)) != A4NN_OK)
                 goto out;
+            saved = n_rows;
         }
     }
     poll_messages(ps);
@@ -340,7 +369,13 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         done->reason = A4NN_STOP_CONVERGED;
     else if (n_rows < budget)
         done->reason = A4NN_STOP_INTERRUPTED;
-    done->epochs_trained = n_rows;
+    if (done->reason == A4NN_STOP_INTERRUPTED && cfg->checkpoint_every > 0 && n_rows > saved) {
+        ck.next_epoch = n_rows;
+        if ((rc = a4nn_checkpoint_write(ckpt, &ck, rows, n_rows, state, tr ? n_state : 0, err)) !=
+            A4NN_OK)
+            goto out;
+    }
+    done->epochs_trained = done->epochs_run = n_rows;
     done->last_val_acc = n_rows ? rows[n_rows - 1].val_acc : NAN;
     done->end_time = unix_now();
 out:
