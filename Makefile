@@ -14,37 +14,55 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 CC      = mpicc
 NVCC   ?= $(shell command -v nvcc 2>/dev/null || (test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc))
-CUDA_HOME ?= /usr/local/cuda
+# the toolkit nvcc belongs to (cuDNN and NCCL are looked for there too)
+CUDA_HOME ?= $(if $(NVCC),$(patsubst %/bin/,%,$(dir $(realpath $(NVCC)))),/usr/local/cuda)
+# compute capabilities to build for (70: V100, needs CUDA 12 or older; 80:
+# A100; 90: H100), plus PTX of the newest for the GPUs after it
+CUDA_ARCH ?= 80 90
 ARCH   ?= -march=native
 OPT    ?= -O3
 
 # Library paths: pkg-config when it knows them, Debian's layout otherwise.
-PKGS      = hdf5-openmpi gsl openblas inih libpng
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/hdf5/openmpi -I/usr/include/x86_64-linux-gnu/openblas-pthread)
-HDF5_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%hdf5%,$(shell pkg-config --libs-only-L hdf5-openmpi 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/hdf5/openmpi)
-BLAS_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%,$(shell pkg-config --libs-only-L openblas 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/openblas-pthread)
+# Elsewhere (Spack, modules) set HDF5_PKG, or PKG_CFLAGS / HDF5_LIBDIR /
+# BLAS_LIBDIR, and EXTRA_CFLAGS / EXTRA_LDFLAGS.
+HDF5_PKG ?= hdf5-openmpi
+PKGS      = $(HDF5_PKG) gsl openblas inih libpng
+ifeq ($(origin PKG_CFLAGS),undefined)
+  PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/hdf5/openmpi -I/usr/include/x86_64-linux-gnu/openblas-pthread)
+endif
+ifeq ($(origin HDF5_LIBDIR),undefined)
+  HDF5_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%hdf5%,$(shell pkg-config --libs-only-L $(HDF5_PKG) 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/hdf5/openmpi)
+endif
+ifeq ($(origin BLAS_LIBDIR),undefined)
+  BLAS_LIBDIR := $(or $(firstword $(patsubst -L%,%,$(filter -L%,$(shell pkg-config --libs-only-L openblas 2>/dev/null)))),/usr/lib/x86_64-linux-gnu/openblas-pthread)
+endif
 
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
-CFLAGS  = -std=c11 $(OPT) $(ARCH) -g -fopenmp -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS)
-LDFLAGS = -fopenmp -L$(HDF5_LIBDIR) -Wl,-rpath,$(HDF5_LIBDIR) -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR)
+CFLAGS  = -std=c11 $(OPT) $(ARCH) -g -fopenmp -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS = -fopenmp -L$(HDF5_LIBDIR) -Wl,-rpath,$(HDF5_LIBDIR) -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) $(EXTRA_LDFLAGS)
 LDLIBS  = -lhdf5 -lgsl -lopenblas -linih -lpng16 -lz -ldl -lm -lpthread
 
-# ---- CUDA backend: on when nvcc is found, unless CUDA=0 ----------------------
+# ---- CUDA backend: on when nvcc, cuDNN and NCCL are found, unless CUDA=0 -----
+CUDA_LIBS_FOUND := $(and $(wildcard $(CUDA_HOME)/include/cudnn.h),$(wildcard $(CUDA_HOME)/include/nccl.h))
 ifeq ($(CUDA),)
-  CUDA := $(if $(NVCC),1,0)
+  CUDA := $(if $(and $(NVCC),$(CUDA_LIBS_FOUND)),1,0)
+  CUDA_WHY := $(if $(NVCC),$(if $(CUDA_LIBS_FOUND),,(nvcc found, but no cudnn.h and nccl.h in $(CUDA_HOME)/include)),(nvcc not found))
+else
+  CUDA_WHY := (CUDA=$(CUDA))
 endif
 CU_SRC := $(wildcard src/*/*.cu)
 ifeq ($(CUDA)$(if $(CU_SRC),,none),1)
-  CUDA_STATUS = on (nvcc $(NVCC), cuDNN, cuBLAS, NCCL from $(CUDA_HOME))
+  CUDA_STATUS = on (nvcc $(NVCC), cuDNN, cuBLAS, NCCL from $(CUDA_HOME); sm $(CUDA_ARCH))
   CFLAGS  += -DA4NN_CUDA=1 -I$(CUDA_HOME)/include
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
   LDLIBS  += -lcudnn -lcublas -lnccl -lcudart -lstdc++
   NVFLAGS  = -O3 -std=c++17 -Iinclude -I$(CUDA_HOME)/include $(shell pkg-config --cflags-only-I ompi-c 2>/dev/null) \
-             -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+             -gencode arch=compute_$(lastword $(CUDA_ARCH)),code=compute_$(lastword $(CUDA_ARCH)) \
              -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -Werror all-warnings
   CU_OBJ   = $(patsubst src/%.cu,$(BUILD)/obj/%.cu.o,$(CU_SRC))
 else
-  CUDA_STATUS = off$(if $(filter 0,$(CUDA)), (CUDA=0),$(if $(NVCC), (no CUDA sources), (nvcc not found)))
+  CUDA_STATUS = off $(if $(CU_SRC),$(CUDA_WHY),(no CUDA sources))
   CU_OBJ   =
 endif
 

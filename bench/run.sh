@@ -6,7 +6,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export A4NN_BUILD="$PWD/$BUILD"
-if [[ -z ${A4NN_SHARED:-} && -d ../shared ]]; then export A4NN_SHARED="$(cd ../shared && pwd)"; fi
+if [[ -z ${A4NN_SHARED:-} ]]; then
+  if [[ -d ../shared/data/curves ]]; then export A4NN_SHARED="$(cd ../shared && pwd)"
+  else export A4NN_SHARED="$PWD/test/reference"; fi
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 filter=${1:-}
 report="$BUILD/bench-report.txt"

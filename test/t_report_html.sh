@@ -140,6 +140,14 @@ assert len(rows) == D["runs"][0]["summary"]["epochs_used"], len(rows)
 r0 = D["runs"][0]["models"][0]
 got = [float(r["val_acc"]) for r in rows if int(r["model"]) == r0["id"]]
 assert got == r0["epochs"]["val_acc"], (got, r0["epochs"]["val_acc"])
+# the tracker's neighbours, as the JSON has them, in the CSV's last field
+for mod in D["runs"][0]["models"]:
+    field = {r["neighbours"] for r in rows if int(r["model"]) == mod["id"]}
+    want = ";".join("%d:%r:%d:%d:%r" % (b["id"], b["similarity"], b["hamming"], b["graph_edit"], b["fitness"])
+                    for b in mod["neighbours"])
+    got_ids = [int(x.split(":")[0]) for x in field.pop().split(";") if x] if field else []
+    assert got_ids == [b["id"] for b in mod["neighbours"]], (mod["id"], got_ids, want)
+assert any(m["neighbours"] for m in D["runs"][0]["models"]), "no neighbours to compare"
 print("numbers match: %d runs, %d models" % (len(D["runs"]), sum(len(r["models"]) for r in D["runs"])))
 PYEOF
 

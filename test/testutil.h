@@ -13,11 +13,12 @@
 
 #include <cmocka.h>
 
-/* Path of a file in the read-only shared reference data (../shared beside the
- * checkout, or $A4NN_SHARED). Returns NULL when it is not there. */
+/* Path of a file in the read-only shared reference data ($A4NN_SHARED,
+ * ../shared beside the checkout, or the copy in test/reference). Returns NULL
+ * when it is not there. */
 static inline const char *test_shared_path(const char *rel, char *buf, size_t cap)
 {
-    const char *roots[] = {getenv("A4NN_SHARED"), "../shared", "../../shared"};
+    const char *roots[] = {getenv("A4NN_SHARED"), "../shared", "../../shared", "test/reference"};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         if (!roots[i])
             continue;

@@ -12,7 +12,9 @@ static void export_usage(FILE *out)
     fprintf(out, "usage: a4nn export DIR --format csv|json [-o FILE]\n\n"
                  "Writes the run's data commons (DIR/commons.h5) for other tools.\n"
                  "  csv   one row per (model, epoch): the model's attributes, that epoch's\n"
-                 "        accuracies, loss and seconds, and its prediction (empty when none)\n"
+                 "        accuracies, loss and seconds, its prediction (empty when none) and\n"
+                 "        its nearest earlier architectures (id:similarity:hamming:\n"
+                 "        graph_edit:fitness;...)\n"
                  "  json  the run's attributes, summary and every model with its epoch and\n"
                  "        prediction tables, Pareto flag and similarity-map coordinates\n"
                  "  -o FILE   output file (default: standard output)\n");

@@ -170,11 +170,25 @@ static void csv_str(FILE *o, const char *s)
     fputc('"', o);
 }
 
+/* The tracker's nearest architectures as one field (ends the row):
+ * "id:similarity:hamming:graph_edit:fitness;..." */
+static void csv_neighbours(FILE *o, const a4nn_report_model *m)
+{
+    fputc(',', o);
+    for (int k = 0; k < m->n_nb; k++) {
+        const a4nn_report_nb *b = &m->nb[k];
+        fprintf(o, "%s%d:%.17g:%d:%d:", k ? ";" : "", b->id, b->similarity, b->hamming,
+                b->graph_edit);
+        csv_num(o, b->fitness);
+    }
+    fputc('\n', o);
+}
+
 int a4nn_report_write_csv(FILE *o, const a4nn_report_run *run, a4nn_error *err)
 {
     fputs("run,model,genome,mflops,params,worker,stop_reason,fitness,last_val,epochs_trained,"
           "converged_epoch,on_front,start_time,end_time,epoch,train_acc,val_acc,loss,seconds,"
-          "prediction,uncertainty,converged\n",
+          "prediction,uncertainty,converged,neighbours\n",
           o);
     for (int i = 0; i < run->n_models; i++) {
         const a4nn_report_model *m = &run->models[i];
@@ -191,7 +205,8 @@ int a4nn_report_write_csv(FILE *o, const a4nn_report_run *run, a4nn_error *err)
             fprintf(o, ",%d,%d,%d,", m->epochs_trained, m->converged_epoch, m->on_front);
             csv_num(o, m->start_time), fputc(',', o), csv_num(o, m->end_time);
             if (m->n_epochs == 0) {
-                fputs(",,,,,,,,\n", o);
+                fputs(",,,,,,,,", o);
+                csv_neighbours(o, m);
                 continue;
             }
             const a4nn_report_epoch *e = &m->epochs[r];
@@ -205,9 +220,10 @@ int a4nn_report_write_csv(FILE *o, const a4nn_report_run *run, a4nn_error *err)
             fputc(',', o);
             if (p) {
                 csv_num(o, p->prediction), fputc(',', o), csv_num(o, p->uncertainty);
-                fprintf(o, ",%d\n", p->converged);
+                fprintf(o, ",%d", p->converged);
             } else
-                fputs(",,\n", o);
+                fputs(",,", o);
+            csv_neighbours(o, m);
         }
     }
     if (ferror(o))
