@@ -37,6 +37,20 @@ diff <(stable_results "$TMP/ref/results.csv") <(stable_results "$TMP/k9/results.
 reused=$(grep -c "(from the commons)" "$TMP/k9/run.log")
 [[ $reused -eq $in_commons ]] || fail "$reused models reused from the commons, want all $in_commons finished ones"
 
+# ---- one worker rank dies: the job ends, nothing written is lost ----
+mpirun --oversubscribe -np 5 "$A4NN" run "${common[@]}" --run.dir="$TMP/dead" >"$TMP/dead.out" 2>&1 & pid=$!
+wait_rows "$TMP/dead" 6 $pid || fail "run did not reach 6 models"
+for k in $(pgrep -P $pid); do
+  [[ $(tr '\0' '\n' </proc/$k/environ | sed -n 's/^OMPI_COMM_WORLD_RANK=//p') == 2 ]] && kill -9 "$k"
+done
+wait $pid; rc=$?
+[[ $rc -ne 0 ]] || fail "the job went on after a worker died"
+grep -q "rank 2" "$TMP/dead.out" || { cat "$TMP/dead.out"; fail "no message naming the dead rank"; }
+n=$(rows "$TMP/dead"); [[ $n -ge 6 && $n -lt 24 ]] || fail "$n models after the worker died"
+run 5 "$A4NN" run --resume "$TMP/dead" --quiet || fail "resume after a dead worker failed"
+diff <(stable_results "$TMP/ref/results.csv") <(stable_results "$TMP/dead/results.csv") \
+  || fail "results after a dead worker + resume differ"
+
 # ---- SIGTERM to every rank (as Slurm does) ----
 mpirun --oversubscribe -np 5 "$A4NN" run "${common[@]}" --run.dir="$TMP/term" 2>"$TMP/term.err" & pid=$!
 wait_rows "$TMP/term" 6 $pid || fail "run did not reach 6 models"
