@@ -4,14 +4,16 @@
 # fraction of OpenBLAS sgemm measured in the same run.
 # Networks: the reference genomes with the lowest, median and highest MFLOPs
 # (init_channels 24, 127x127, batch 32) and a small case (8 channels, 32x32,
-# batch 128).
+# batch 128). The PyTorch peer must build the same network: its parameter
+# count is checked against a4nn's for every case.
+# PYTHON: the interpreter with PyTorch (default /usr/bin/python3).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${A4NN_BUILD:-build}
 THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-5}
 CSV=${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv
-PY=/usr/bin/python3
+PY=${PYTHON:-/usr/bin/python3}
 # NATIVE_BLAS=1: let OpenBLAS pick its kernels for this CPU in this run (the
 # machine's environment may pin OPENBLAS_CORETYPE to an older kernel set).
 if [[ ${NATIVE_BLAS:-0} == 1 ]]; then unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; fi
@@ -33,17 +35,29 @@ $PY -c 'import torch' 2>/dev/null || have_torch=0
 
 peak=$("$B"/bench/bench_train --sgemm --threads "$THREADS" | sed 's/.*sgemm_gflops=\([0-9.]*\).*/\1/')
 echo "OpenBLAS sgemm on $THREADS threads: $peak GFLOP/s (the practical limit)"
+echo "% sgemm: training GFLOP/s with a multiply-add as 2 FLOPs (as sgemm's 2n^3), over sgemm GFLOP/s"
 printf '%-8s %-34s %9s %11s %11s %8s %8s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm"
+kv() { # kv KEY LINE: the value of KEY=value in a line of key=value pairs
+  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1
+}
 run_case() { # name genome size channels batch
-  local out tout ips gf mf tips ratio frac
-  out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS")
-  ips=$(sed 's/.*images_per_s=\([0-9.]*\).*/\1/' <<<"$out")
-  gf=$(sed 's/.*train_gflops=\([0-9.]*\).*/\1/' <<<"$out")
-  mf=$(sed 's/.*mflops=\([0-9.]*\).*/\1/' <<<"$out")
+  local out tout ips gf mf params tparams tips ratio frac
+  out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS") ||
+    { echo "b_train: bench_train failed for case $1: $out"; exit 1; }
+  ips=$(kv images_per_s "$out")
+  gf=$(kv train_gflops "$out")
+  mf=$(kv mflops "$out")
+  params=$(kv params "$out")
   frac=$(awk -v g="$gf" -v p="$peak" 'BEGIN{printf "%.1f", 100*g/p}')
   if [[ $have_torch == 1 ]]; then
-    tout=$($PY bench/torch_train.py --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS")
-    tips=$(sed 's/.*images_per_s=\([0-9.]*\).*/\1/' <<<"$tout")
+    tout=$($PY bench/torch_train.py --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS") ||
+      { echo "b_train: bench/torch_train.py failed for case $1: $tout"; exit 1; }
+    tparams=$(kv params "$tout")
+    if [[ -z $params || $tparams != "$params" ]]; then
+      echo "b_train: parameter count mismatch for case $1 ($3 C=$4, genome $2): a4nn ${params:-?}, PyTorch ${tparams:-?}; the PyTorch peer does not build the same network, so the comparison is void"
+      exit 1
+    fi
+    tips=$(kv images_per_s "$tout")
     ratio=$(awk -v a="$ips" -v b="$tips" 'BEGIN{printf "%.2fx", a/b}')
   else
     tips="SKIPPED"; ratio="(no python3-torch)"
@@ -54,4 +68,6 @@ run_case lowest "${G[0]}" 127x127 24 32
 run_case median "${G[1]}" 127x127 24 32
 run_case highest "${G[2]}" 127x127 24 32
 run_case small "${G[1]}" 32x32 8 128
-echo "training GFLOP/s counted as 3 x forward MFLOPs (DESIGN.md counter) x images/s"
+echo "MFLOPs: DESIGN.md counter (a multiply-add = 1). Training GFLOP/s = 3 x forward FLOPs x images/s,"
+echo "with a multiply-add of conv and linear layers = 2 FLOPs like sgemm (element-wise ops as counted);"
+[[ $have_torch == 1 ]] && echo "PyTorch's parameter count equals a4nn's for every network above"

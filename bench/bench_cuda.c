@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     }
     a4nn_error err;
     a4nn_genome g;
-    if (a4nn_genome_parse(genome, 4, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(genome, 0, 4, &g, &err) != A4NN_OK)
         a4nn_die("bench_cuda: genome: %s", err.msg);
     a4nn_arch *arch = a4nn_malloc(sizeof *arch);
     if (a4nn_arch_build(&g, 1, h, w, c0, 2, arch, &err) != A4NN_OK)

@@ -5,7 +5,9 @@
  *   bench_train --sgemm [--threads T]
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
- * PyTorch on the same network. */
+ * PyTorch on the same network. train_gflops counts a multiply-add as 2 FLOPs,
+ * as sgemm's 2n^3 does, so the two are comparable; mflops is the DESIGN.md
+ * counter (the search objective), which counts a multiply-add as 1. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -37,6 +39,25 @@ static double sgemm_gflops(int threads)
     return best;
 }
 
+/* Forward FLOPs of one image with a multiply-add as 2: the DESIGN.md counter
+ * plus one more per multiply-add of conv and linear layers (out x cin x k^2,
+ * in x out); element-wise ops (bias, BN, ReLU, pooling) stay as counted. */
+static double forward_flops_2mac(const a4nn_arch *a)
+{
+    double total = 0;
+    for (int i = 0; i < a->n_ops; i++) {
+        const a4nn_op *op = &a->ops[i];
+        const a4nn_shape *in = &a->tensor[op->in[0]], *out = &a->tensor[op->out];
+        double macs = 0;
+        if (op->kind == A4NN_OP_CONV)
+            macs = (double)out->c * out->h * out->w * in->c * op->kernel * op->kernel;
+        else if (op->kind == A4NN_OP_LINEAR)
+            macs = (double)in->c * in->h * in->w * out->c;
+        total += op->mflops * 1e6 + macs;
+    }
+    return total;
+}
+
 int main(int argc, char **argv)
 {
     const char *genome = NULL;
@@ -62,15 +83,19 @@ int main(int argc, char **argv)
     a4nn_error err;
     a4nn_genome g;
     a4nn_arch *arch = malloc(sizeof *arch);
-    if (a4nn_genome_parse(genome, 4, &g, &err) || a4nn_arch_build(&g, 1, h, w, init_channels, 2, arch, &err))
+    if (a4nn_genome_parse(genome, 0, 4, &g, &err) || a4nn_arch_build(&g, 1, h, w, init_channels, 2, arch, &err))
         a4nn_die("bench_train: %s", err.msg);
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
+    if (!be)
+        a4nn_die("bench_train: %s", err.msg);
     a4nn_net *net = a4nn_net_alloc(arch, batch, be, 1, &err);
+    if (!net)
+        a4nn_die("bench_train: %s", err.msg);
     a4nn_train_config cfg;
     a4nn_train_config_defaults(&cfg);
     cfg.batch = batch;
     a4nn_trainer *t = a4nn_trainer_alloc(net, &cfg, &err);
-    if (!net || !t)
+    if (!t)
         a4nn_die("bench_train: %s", err.msg);
     float *x, *labels = malloc(sizeof(float) * batch);
     uint8_t *y;
@@ -83,9 +108,13 @@ int main(int argc, char **argv)
     for (int s = 0; s < steps; s++)
         a4nn_trainer_step(t, x, labels, batch, 0.01, NULL);
     double sec = a4nn_now() - t0, ips = steps * batch / sec;
-    /* training FLOPs ~ 3x the forward pass (forward, input and weight gradients) */
-    printf("images_per_s=%.2f train_gflops=%.3f mflops=%.4f step_s=%.4f threads=%d\n", ips,
-           3.0 * arch->mflops * ips / 1e3, arch->mflops, sec / steps, threads);
+    /* training FLOPs ~ 3x the forward pass (forward, input and weight
+     * gradients), a multiply-add counted as 2 like sgemm */
+    const double fwd = forward_flops_2mac(arch);
+    printf("images_per_s=%.2f train_gflops=%.3f mflops=%.4f fwd_mflop_2mac=%.4f params=%ld "
+           "step_s=%.4f threads=%d\n",
+           ips, 3.0 * fwd * ips / 1e9, arch->mflops, fwd / 1e6, arch->params, sec / steps,
+           threads);
     a4nn_trainer_free(t);
     a4nn_net_free(net);
     a4nn_backend_free(be);

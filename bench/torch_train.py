@@ -9,7 +9,17 @@ import torch
 import torch.nn as nn
 
 
-def phase_graph(bits, n_nodes=4):
+def phase_nodes(bits):
+    """Nodes of a phase from its bit count: n(n-1)/2 connection bits + 1."""
+    n = 2
+    while n * (n - 1) // 2 + 1 < len(bits):
+        n += 1
+    if n * (n - 1) // 2 + 1 != len(bits):
+        raise SystemExit(f"torch_train: a phase of {len(bits)} bits fits no node count")
+    return n
+
+
+def phase_graph(bits, n_nodes):
     """NSGA-Net ResidualPhase dependency graph of one phase's bit list."""
     graph = {1: []}
     k = 0
@@ -31,7 +41,8 @@ def phase_graph(bits, n_nodes=4):
 class Phase(nn.Module):
     def __init__(self, bits, c_in, c_out, first):
         super().__init__()
-        self.graph = phase_graph(bits)
+        self.n_nodes = phase_nodes(bits)
+        self.graph = phase_graph(bits, self.n_nodes)
         self.first = (nn.Conv2d(c_in, c_out, 3 if first else 1, bias=False)
                       if c_in != c_out else None)
         self.nodes = nn.ModuleDict()
@@ -39,7 +50,7 @@ class Phase(nn.Module):
         for v, deps in self.graph.items():
             if len(deps) > 1:
                 self.reduce[str(v)] = nn.Conv2d(len(deps) * c_out, c_out, 1, bias=False)
-            if v <= 4 and deps:
+            if v <= self.n_nodes and deps:
                 self.nodes[str(v)] = nn.Sequential(
                     nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
                     nn.BatchNorm2d(c_out), nn.ReLU())
@@ -55,10 +66,10 @@ class Phase(nn.Module):
         if self.first is not None:
             x = self.first(x)
         outs = {0: x}
-        for v in range(1, 5):
+        for v in range(1, self.n_nodes + 1):
             if self.graph[v]:
                 outs[v] = self.nodes[str(v)](self.gather(v, outs))
-        return self.out(self.gather(5, outs))
+        return self.out(self.gather(self.n_nodes + 1, outs))
 
 
 class Net(nn.Module):
@@ -110,9 +121,11 @@ def main():
     for _ in range(a.steps):
         step()
     sec = time.perf_counter() - t0
+    # what was built, for b_train.sh to check against a4nn's network
+    convs = sum(isinstance(m, nn.Conv2d) for m in net.modules())
     print(f"images_per_s={a.steps * a.batch / sec:.2f} step_s={sec / a.steps:.4f} "
-          f"params={sum(q.numel() for q in net.parameters())} threads={a.threads} "
-          f"torch={torch.__version__}")
+          f"params={sum(q.numel() for q in net.parameters())} convs={convs} "
+          f"threads={a.threads} torch={torch.__version__}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,11 @@ params=$(grep -o '"params": [0-9]*' <<<"$json" | head -1 | cut -d' ' -f2)
 
 "$A4NN" genome "$G" | grep -q '^total: 2 active phases, 352.8169 MFLOPs'
 "$A4NN" genome --help | grep -q 'usage: a4nn genome'
+"$A4NN" genome --help | grep -q 'genome has 1 phase, expected 3'   # the errors are documented
+"$A4NN" genome --help | grep -q -- '--phases N'
+# --phases and --nodes choose the expected shape
+"$A4NN" genome --phases 1 '[[1,0,0,0,0,0,0]]' | grep -q '^total: 1 active phase'
+"$A4NN" genome --phases 2 --nodes 3 '[[1,0,0,1],[0,1,1,0]]' | grep -q '^total: 2 active phases'
 "$A4NN" --help | grep -q 'genome'
 
 expect_fail() {  # expect_fail <pattern> <args...>
@@ -23,6 +28,18 @@ expect_fail() {  # expect_fail <pattern> <args...>
 expect_fail "phase 2 has 6 bits" genome '[[0,0,1,0,0,0,1],[0,0,0,0,0,0],[0,0,1,0,0,0,0]]'
 expect_fail "not 0 or 1" genome '[[0,0,1,0,0,0,1],[0,0,0,0,0,0,3],[0,0,1,0,0,0,0]]'
 expect_fail "bad value 'abc' for --init-channels" genome --init-channels abc "$G"
+expect_fail "genome has 1 phase, expected 3" genome '[[1,0,0,0,0,0,0]]'
+expect_fail "genome has 4 phases, expected 3" genome '[[1,0,0,0,0,0,0],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],[1,0,0,0,0,0,0]]'
+expect_fail "genome has 3 phases, expected 2" genome --phases 2 "$G"
+expect_fail "trailing ',' in phase 1" genome '[[1,0,0,0,0,0,0,],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0]]'
+expect_fail "bad value '7' for --phases" genome --phases 7 "$G"
+expect_fail "phase 1 has more than 4 bits (3 nodes" genome --nodes 3 "$G"
+# a4nn train checks the same way, with the same options
+expect_fail "genome has 1 phase, expected 3" train --genome '[[1,0,0,0,0,0,0]]'
+expect_fail "trailing ',' in phase 1" train --genome '[[1,0,0,0,0,0,0,]]'
+expect_fail "bad value '9' for --nodes" train --nodes 9 --genome "$G"
+"$A4NN" train --phases 1 --nodes 3 --genome '[[1,0,0,1]]' --synthetic 16 --size 8x8 \
+  --init-channels 2 --epochs 1 --batch 8 --threads 1 --csv | grep -q '^0,'
 expect_fail "unknown option '--bogus'" genome --bogus 1 "$G"
 expect_fail "no genome given" genome
 expect_fail "unknown command 'nosuch'" nosuch

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# a4nn-xfelsim end to end: a valid dataset, identical data for the same seed
-# and for 1 or 3 MPI ranks, previews, and clear errors for bad options.
+# a4nn-xfelsim end to end: a valid dataset, byte-identical files for the same
+# seed and for 1 or 3 MPI ranks, previews, and clear errors for bad options.
 set -euo pipefail
 B=${A4NN_BUILD:-build}
 SIM="$B/a4nn-xfelsim"
@@ -9,11 +9,14 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 args=(--pixels 64 --bin 2 --n-train 40 --n-test 12 --fluence 1e15 --seed 5)
 
 "$SIM" -o "$tmp/a.h5" "${args[@]}" --preview "$tmp/png" | grep -q '40 train + 12 test images of 32x32'
+sleep 1   # object timestamps, if any were written, would now differ
 "$SIM" -o "$tmp/b.h5" "${args[@]}"
 mpirun --oversubscribe -np 3 "$SIM" -o "$tmp/c.h5" "${args[@]}"
 "$SIM" -o "$tmp/d.h5" "${args[@]:0:10}" --seed 6   # another seed
 h5diff "$tmp/a.h5" "$tmp/b.h5"            # same seed: same data and attributes
 h5diff "$tmp/a.h5" "$tmp/c.h5"            # 1 rank and 3 ranks: same data and attributes
+cmp "$tmp/a.h5" "$tmp/b.h5"               # ... and the same bytes
+cmp "$tmp/a.h5" "$tmp/c.h5"
 if h5diff -q "$tmp/a.h5" "$tmp/d.h5" >/dev/null 2>&1; then echo "different seeds gave the same file"; exit 1; fi
 [[ $(ls "$tmp/png"/*.png | wc -l) -eq 6 ]]
 # the loader accepts it: a4nn train reads it
@@ -35,4 +38,13 @@ expect_fail "give two --pdb files" -o "$tmp/x.h5" --pdb "$tmp/one.pdb"
 expect_fail "cannot open PDB file" -o "$tmp/x.h5" --pdb "$tmp/one.pdb" --pdb "$tmp/two.pdb"
 expect_fail "leaves no image" -o "$tmp/x.h5" --pixels 8 --bin 8
 expect_fail "cannot create" -o /nonexistent/dir/x.h5 --n-train 2 --n-test 2
+# counts and sizes are whole numbers, not truncated
+expect_fail "bad value '2.5' for --n-train (expected a whole number" -o "$tmp/x.h5" --n-train 2.5
+expect_fail "bad value '1e3' for --n-test (expected a whole number" -o "$tmp/x.h5" --n-test 1e3
+expect_fail "bad value '64.9' for --pixels (expected a whole number" -o "$tmp/x.h5" --pixels 64.9
+expect_fail "bad value '2x' for --bin" -o "$tmp/x.h5" --bin 2x
+expect_fail "bad value '1.5' for --seed" -o "$tmp/x.h5" --seed 1.5
+expect_fail "bad value '1' for --n-train (expected a whole number 2..1000000000)" -o "$tmp/x.h5" --n-train 1
+expect_fail "--hinge 0 makes the two conformations identical" -o "$tmp/x.h5" --hinge 0
+expect_fail "--hinge 0 makes the two conformations identical" -o "$tmp/x.h5" --hinge -0.0
 echo "xfelsim ok"

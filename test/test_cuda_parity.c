@@ -329,7 +329,7 @@ static void check_network(pair *p, const char *genome, int steps, double grad_to
 {
     a4nn_error err;
     a4nn_genome g;
-    if (a4nn_genome_parse(genome, 4, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(genome, 0, 4, &g, &err) != A4NN_OK)
         fail_msg("genome: %s", err.msg);
     a4nn_arch *a = malloc(sizeof *a);
     if (a4nn_arch_build(&g, 1, 31, 31, 4, 2, a, &err) != A4NN_OK)

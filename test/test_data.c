@@ -13,6 +13,8 @@ typedef struct {
     int bad_label;         /* a label of 2 */
     int test_w;            /* /test image width (default same as train) */
     int no_norm;           /* leave norm_std out */
+    const char *array_attr; /* write this attribute as a 4096-element array */
+    int string_attr;       /* norm_mean as a string */
 } variant;
 
 static void write_ds(hid_t g, const char *name, hid_t type, int rank, const hsize_t *dims,
@@ -62,6 +64,39 @@ static void make_file(const char *path, variant v)
         H5Aclose(a);
     }
     H5Sclose(s);
+    if (v.array_attr) {
+        static double big[4096];
+        hsize_t n = 4096;
+        if (H5Aexists(f, v.array_attr) > 0)
+            H5Adelete(f, v.array_attr);
+        s = H5Screate_simple(1, &n, NULL);
+        a = H5Acreate2(f, v.array_attr, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_DOUBLE, big);
+        H5Aclose(a), H5Sclose(s);
+    }
+    if (v.string_attr) {
+        H5Adelete(f, "norm_mean");
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, 8);
+        s = H5Screate(H5S_SCALAR);
+        a = H5Acreate2(f, "norm_mean", t, s, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, t, "1.2");
+        H5Aclose(a), H5Sclose(s), H5Tclose(t);
+    }
+    /* optional attributes as a 1-element array and an integer: both accepted */
+    if (!v.array_attr) {
+        hsize_t one = 1;
+        double beam = 1e15;
+        int photons = 42;
+        s = H5Screate_simple(1, &one, NULL);
+        a = H5Acreate2(f, "beam_intensity", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_DOUBLE, &beam);
+        H5Aclose(a), H5Sclose(s);
+        s = H5Screate(H5S_SCALAR);
+        a = H5Acreate2(f, "mean_photons", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_INT, &photons);
+        H5Aclose(a), H5Sclose(s);
+    }
     H5Fclose(f);
 }
 
@@ -86,6 +121,8 @@ static void test_valid_file_reads_normalised(void **st)
     assert_int_equal(info.n_train, 6);
     assert_int_equal(info.n_test, 4);
     assert_int_equal(info.h, 5);
+    assert_close(info.beam_intensity, 1e15, 0);
+    assert_close(info.mean_photons, 42, 0);
     a4nn_split s;
     assert_int_equal(a4nn_dataset_read(path, "train", 2, 3, 1, &s, NULL), A4NN_OK);
     assert_int_equal(s.n, 3);
@@ -113,6 +150,15 @@ static void test_bad_files(void **st)
     expect_error((variant){.bad_label = 1}, "/train/labels[3] is 2");
     expect_error((variant){.test_w = 4}, "/test/images are 5x4 but /train/images are 5x5");
     expect_error((variant){.no_norm = 1}, "attribute 'norm_std' is missing");
+    /* array attributes used to overrun the one double they were read into */
+    const char *attrs[] = {"norm_mean", "norm_std", "beam_intensity", "mean_photons"};
+    for (int i = 0; i < 4; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "attribute '%s' must be a single number, not 4096 values",
+                 attrs[i]);
+        expect_error((variant){.array_attr = attrs[i]}, want);
+    }
+    expect_error((variant){.string_attr = 1}, "attribute 'norm_mean' is not a number");
     /* not HDF5 at all */
     FILE *f = fopen(path, "w");
     fputs("this is not an HDF5 file\n", f);

@@ -171,7 +171,7 @@ static void test_group_decoded_net(void **state)
         TEST_SKIP("needs 2 MPI ranks (test/t_group_mpi.sh runs it under mpirun -np 2)");
     a4nn_error err;
     a4nn_genome g;
-    if (a4nn_genome_parse("[[0,0,1,0,0,0,1],[0,0,0,0,0,0,0],[0,0,1,0,0,0,0]]", 4, &g, &err) !=
+    if (a4nn_genome_parse("[[0,0,1,0,0,0,1],[0,0,0,0,0,0,0],[0,0,1,0,0,0,0]]", 0, 4, &g, &err) !=
         A4NN_OK)
         fail_msg("genome: %s", err.msg);
     a4nn_arch *a = malloc(sizeof *a);

@@ -332,7 +332,7 @@ static void check_genome(const char *text, const char *name)
 {
     a4nn_genome g;
     a4nn_error err;
-    if (a4nn_genome_parse(text, 4, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(text, 0, 4, &g, &err) != A4NN_OK)
         fail_msg("%s", err.msg);
     a4nn_arch *a = malloc(sizeof *a);
     if (a4nn_arch_build(&g, 1, 13, 13, 3, 2, a, &err) != A4NN_OK)

@@ -35,7 +35,7 @@ static void make_model(model *m, const char *genome, int hw, int epochs, uint64_
 {
     a4nn_genome g;
     a4nn_error err;
-    assert_int_equal(a4nn_genome_parse(genome, 4, &g, &err), A4NN_OK);
+    assert_int_equal(a4nn_genome_parse(genome, 0, 4, &g, &err), A4NN_OK);
     assert_int_equal(a4nn_arch_build(&g, 1, hw, hw, 4, 2, &m->arch, &err), A4NN_OK);
     m->be = a4nn_backend_cpu_create(2, &err);
     m->net = a4nn_net_alloc(&m->arch, 32, m->be, seed, &err);

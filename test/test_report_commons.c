@@ -125,7 +125,7 @@ static void test_numbers_match(void **state)
         assert_int_equal(x->id, m);
         assert_true(x->has_genome);
         a4nn_genome g;
-        assert_int_equal(a4nn_genome_parse(M[m].genome, 4, &g, NULL), A4NN_OK);
+        assert_int_equal(a4nn_genome_parse(M[m].genome, 0, 4, &g, NULL), A4NN_OK);
         assert_true(a4nn_genome_equal(&g, &x->genome));
         assert_close(x->mflops, M[m].mflops, 0);
         assert_close(x->fitness, M[m].fitness, 0);

@@ -8,7 +8,7 @@
 static void parse_ok(const char *text, a4nn_genome *g)
 {
     a4nn_error err = {{0}};
-    if (a4nn_genome_parse(text, 4, g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(text, 3, 4, g, &err) != A4NN_OK)
         fail_msg("parse of %s failed: %s", text, err.msg);
 }
 
@@ -41,7 +41,7 @@ static void expect_error(const char *text, const char *needle)
 {
     a4nn_genome g;
     a4nn_error err = {{0}};
-    assert_int_equal(a4nn_genome_parse(text, 4, &g, &err), A4NN_ERR);
+    assert_int_equal(a4nn_genome_parse(text, 0, 4, &g, &err), A4NN_ERR);
     if (!strstr(err.msg, needle))
         fail_msg("error for %s is '%s', expected it to mention '%s'", text, err.msg, needle);
 }
@@ -62,8 +62,40 @@ static void test_bad_genomes(void **state)
     expect_error("[[0,0,0,1,1,0,1]", "expected ',' or ']'");
     a4nn_genome g;
     a4nn_error err;
-    assert_int_equal(a4nn_genome_parse("[[0]]", 1, &g, &err), A4NN_ERR);
+    assert_int_equal(a4nn_genome_parse("[[0]]", 0, 1, &g, &err), A4NN_ERR);
     assert_non_null(strstr(err.msg, "nodes per phase"));
+    /* a trailing comma inside a phase is not a missing bit's placeholder */
+    expect_error("[[1,0,0,0,0,0,0,]]", "trailing ',' in phase 1");
+    expect_error("[[1,0,0,0,0,0,0],[1,0,0,0,0,0, ]]", "trailing ',' in phase 2");
+    expect_error("[[1,0,0,0,0,0,0],]", "expected '[' to open phase 2");
+    expect_error("[[,1,0,0,0,0,0,0]]", "unexpected ','");
+}
+
+/* The phase count is checked against the expected one; 0 accepts any. */
+static void test_phase_count(void **state)
+{
+    (void)state;
+    a4nn_genome g;
+    a4nn_error err = {{0}};
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0]]", 3, 4, &g, &err), A4NN_ERR);
+    assert_string_equal(err.msg, "genome has 1 phase, expected 3");
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0],[0,0,0,0,0,0,0]]", 3, 4, &g, &err),
+                     A4NN_ERR);
+    assert_string_equal(err.msg, "genome has 2 phases, expected 3");
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
+                                       "[0,0,0,0,0,0,0]]",
+                                       3, 4, &g, &err),
+                     A4NN_ERR);
+    assert_string_equal(err.msg, "genome has 4 phases, expected 3");
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0]]", 1, 4, &g, &err), A4NN_OK);
+    assert_int_equal(g.n_phases, 1);
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0]]", 0, 4, &g, &err), A4NN_OK);
+    assert_int_equal(g.n_phases, 1);
+    /* 3 nodes: 4 bits per phase */
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,1],[0,0,0,0]]", 2, 3, &g, &err), A4NN_OK);
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,1],[0,0,0,0]]", 3, 3, &g, &err), A4NN_ERR);
+    assert_int_equal(a4nn_genome_parse("[[1,0,0,0,0,0,0]]", 7, 4, &g, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "cannot expect 7 phases"));
 }
 
 /* The example of DESIGN.md's dependency rules: a node without inputs but with
@@ -163,7 +195,7 @@ static void test_mflops_reproduce_reference(void **state)
             continue;
         a4nn_genome g;
         a4nn_error err;
-        if (a4nn_genome_parse(text, 4, &g, &err) != A4NN_OK)
+        if (a4nn_genome_parse(text, 3, 4, &g, &err) != A4NN_OK)
             fail_msg("reference genome %s: %s", text, err.msg);
         assert_int_equal(a4nn_arch_build(&g, 1, 127, 127, 24, 2, a, &err), A4NN_OK);
         double rel = fabs(a->mflops - ref) / ref;
@@ -186,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_and_format_roundtrip),
         cmocka_unit_test(test_bad_genomes),
+        cmocka_unit_test(test_phase_count),
         cmocka_unit_test(test_phase_decode),
         cmocka_unit_test(test_arch_shapes),
         cmocka_unit_test(test_mflops_reproduce_reference),

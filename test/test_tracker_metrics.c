@@ -10,7 +10,7 @@ static a4nn_genome G(const char *text)
 {
     a4nn_genome g;
     a4nn_error err = {{0}};
-    if (a4nn_genome_parse(text, 4, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(text, 0, 4, &g, &err) != A4NN_OK)
         fail_msg("parse %s: %s", text, err.msg);
     return g;
 }

@@ -1,6 +1,7 @@
 /* Diffraction physics of the simulator: Friedel symmetry, linearity in
  * fluence, Poisson statistics, Guinier's law, isotropy of a single atom,
  * distinct conformations, and the fast kernel against the reference. */
+#include <gsl/gsl_rng.h>
 #include <math.h>
 
 #include "a4nn/xfel.h"
@@ -233,6 +234,62 @@ static void test_pdb_reader(void **s)
     assert_close(a4nn_form_factor(A4NN_FF_FE, 0), 26.0, 0.05);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every image of a full-size file (79,384 train + test) has its own MT19937
+ * stream: with 32-bit seeds hashed from (seed, index), seed 2023 gave train
+ * images 30275 and 59643 the same stream, seed 7 a train and a test image. */
+static void test_image_streams_distinct(void **s)
+{
+    (void)s;
+    const long n = 63508 + 15876;
+    uint32_t *seeds = malloc(sizeof(uint32_t) * (size_t)n);
+    const uint64_t run_seeds[] = {0, 1, 5, 7, 2023, 4357, 0xffffffffULL, 9000000000000000ULL,
+                                  UINT64_MAX};
+    for (size_t k = 0; k < sizeof run_seeds / sizeof run_seeds[0]; k++) {
+        for (long i = 0; i < n; i++) {
+            seeds[i] = a4nn_xfel_stream_seed(run_seeds[k], i);
+            assert_int_not_equal(seeds[i], 0); /* GSL would turn 0 into 4357 */
+        }
+        qsort(seeds, (size_t)n, sizeof *seeds, cmp_u32);
+        for (long i = 1; i < n; i++)
+            if (seeds[i] == seeds[i - 1])
+                fail_msg("seed %llu: two images share stream seed %u",
+                         (unsigned long long)run_seeds[k], seeds[i]);
+    }
+    free(seeds);
+
+    /* the images are drawn from exactly these streams */
+    a4nn_molecule m;
+    a4nn_molecule_builtin(0, 30, &m, NULL);
+    a4nn_detector d;
+    a4nn_detector_defaults(&d);
+    d.pixels = 8;
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float img[64];
+    double q[4], q2[4], want[4];
+    const long idx[] = {0, 30275, 59643, 79383};
+    for (int k = 0; k < 4; k++) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, a4nn_xfel_stream_seed(2023, idx[k]));
+        double u1 = gsl_rng_uniform(r), u2 = gsl_rng_uniform(r), u3 = gsl_rng_uniform(r);
+        gsl_rng_free(r);
+        a4nn_quaternion_uniform(u1, u2, u3, want);
+        a4nn_xfel_image(x, 2023, idx[k], img, q);
+        for (int c = 0; c < 4; c++)
+            assert_close(q[c], want[c], 0);
+    }
+    a4nn_xfel_image(x, 2023, 30275, img, q);
+    a4nn_xfel_image(x, 2023, 59643, img, q2);
+    assert_true(memcmp(q, q2, sizeof q) != 0);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_single_atom_isotropic),
         cmocka_unit_test(test_conformations_differ),
         cmocka_unit_test(test_pdb_reader),
+        cmocka_unit_test(test_image_streams_distinct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

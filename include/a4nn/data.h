@@ -32,7 +32,8 @@ typedef struct {
 
 /* Opens and validates a dataset file: every dataset present with the right
  * type and shape, train and test of the same image size, normalisation
- * attributes present. Errors name the file and the dataset. */
+ * attributes present; numeric attributes must be single numbers (scalar or
+ * one element). Errors name the file and the dataset or attribute. */
 int a4nn_dataset_info_read(const char *path, a4nn_dataset_info *info, a4nn_error *err);
 
 /* Reads images [start, start + count) of split "train" or "test" (count < 0:

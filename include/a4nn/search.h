@@ -23,10 +23,13 @@ typedef struct {
 int a4nn_genome_phase_bits(int n_nodes);
 
 /* Parses "[[0,0,0,1,1,0,1],[1,1,0,0,0,0,0],[0,1,1,0,0,1,0]]" (spaces allowed).
- * The phase count and the bits per phase are read from the text and must
- * match n_nodes (a phase of the wrong length, a bit other than 0/1, or a
- * phase count outside 1..A4NN_MAX_PHASES is an error naming the problem). */
-int a4nn_genome_parse(const char *text, int n_nodes, a4nn_genome *g, a4nn_error *err);
+ * Every phase must have the bits of n_nodes nodes and there must be n_phases
+ * phases ("genome has 1 phase, expected 3"); n_phases 0 accepts any count in
+ * 1..A4NN_MAX_PHASES (for genomes read back from files of any run). A phase
+ * of the wrong length, a bit other than 0/1, a stray or trailing comma or a
+ * bad phase count is an error naming the problem. */
+int a4nn_genome_parse(const char *text, int n_phases, int n_nodes, a4nn_genome *g,
+                      a4nn_error *err);
 
 /* Writes the list-per-phase text ("[[0, 1, ...], ...]", the reference CSV's
  * spacing). Returns the length written, or -1 when cap is too small. */

@@ -26,8 +26,8 @@ void a4nn_molecule_free(a4nn_molecule *m);
  * 77-78, else from the atom name. Coordinates are centred on their mean. */
 int a4nn_molecule_read_pdb(const char *path, a4nn_molecule *m, a4nn_error *err);
 /* The built-in coarse-grained model (docs/xfelsim.md): 840 residues in five
- * domains, like elongation factor 2; conformation 1 turns domain IV (with V)
- * by hinge_deg about a hinge between domains III and IV. */
+ * domains, like elongation factor 2; conformation 1 turns domain IV alone
+ * (V stays in place) by hinge_deg about a hinge between domains III and IV. */
 int a4nn_molecule_builtin(int conformation, double hinge_deg, a4nn_molecule *m, a4nn_error *err);
 double a4nn_molecule_rg(const a4nn_molecule *m); /* radius of gyration, Angstrom */
 /* Form factor of a scatterer type at momentum transfer q (1/Angstrom). */
@@ -65,6 +65,12 @@ void a4nn_xfel_expected_reference(a4nn_xfel *x, const double q[4], float *out);
 void a4nn_xfel_pixel_q(const a4nn_xfel *x, int row, int col, double q[3]);
 /* Orientation-averaged |F(q)|^2 of the molecule over n random directions. */
 double a4nn_xfel_mean_intensity(const a4nn_molecule *m, double q, int n, uint64_t seed);
+
+/* The 32-bit seed of GSL's MT19937 stream for image index of the file made
+ * with seed: a per-seed base plus the index, modulo 2^32 - 1, plus one (GSL
+ * treats 0 as 4357). Indices 0 .. 2^32 - 2 of one seed get distinct streams,
+ * so no two images of a file (train and test) share one. */
+uint32_t a4nn_xfel_stream_seed(uint64_t seed, long index);
 
 /* Poisson counts of n expected intensities from the stream (seed, index). */
 void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, float *counts);

@@ -16,9 +16,19 @@ static void genome_usage(FILE *out)
             "options:\n"
             "  --input CxHxW | HxW   input shape (default 1x127x127)\n"
             "  --init-channels C     channels of the first phase (default 24)\n"
-            "  --nodes N             nodes per phase (default 4)\n"
+            "  --phases N            phases the genome must have (default 3, 1..%d)\n"
+            "  --nodes N             nodes per phase (default 4, 2..%d)\n"
             "  --classes K           output classes (default 2)\n"
-            "  --format text|json    output format (default text)\n");
+            "  --format text|json    output format (default text)\n\n"
+            "errors: a genome is a list of --phases phases, each a list of N(N-1)/2\n"
+            "connection bits and one residual bit for N = --nodes (7 bits for 4 nodes),\n"
+            "every bit 0 or 1, separated by commas. Anything else exits non-zero with an\n"
+            "error naming the problem, e.g.:\n"
+            "  phase 2 has 6 bits, expected 7     a phase of the wrong length\n"
+            "  phase 1 bit 3 is not 0 or 1        a bit other than 0/1\n"
+            "  genome has 1 phase, expected 3     a wrong phase count\n"
+            "  trailing ',' in phase 1            a comma after a phase's last bit\n",
+            A4NN_MAX_PHASES, A4NN_MAX_NODES);
 }
 
 static int parse_int(const char *opt, const char *s, int lo, int hi)
@@ -51,7 +61,7 @@ int cmd_genome(int argc, char **argv)
         genome_usage(stdout);
         return 0;
     }
-    int in_c = 1, in_h = 127, in_w = 127, init_channels = 24, nodes = 4, classes = 2;
+    int in_c = 1, in_h = 127, in_w = 127, init_channels = 24, phases = 3, nodes = 4, classes = 2;
     int json = 0;
     const char *text = NULL;
     for (int i = 1; i < argc; i++) {
@@ -62,6 +72,8 @@ int cmd_genome(int argc, char **argv)
                 parse_shape(v, &in_c, &in_h, &in_w);
             else if (!strcmp(key, "--init-channels"))
                 init_channels = parse_int(key, v, 1, 4096);
+            else if (!strcmp(key, "--phases"))
+                phases = parse_int(key, v, 1, A4NN_MAX_PHASES);
             else if (!strcmp(key, "--nodes"))
                 nodes = parse_int(key, v, 2, A4NN_MAX_NODES);
             else if (!strcmp(key, "--classes"))
@@ -85,7 +97,7 @@ int cmd_genome(int argc, char **argv)
     }
     a4nn_error err;
     a4nn_genome g;
-    if (a4nn_genome_parse(text, nodes, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(text, phases, nodes, &g, &err) != A4NN_OK)
         a4nn_die("genome: %s", err.msg);
     a4nn_arch *arch = a4nn_malloc(sizeof *arch);
     if (a4nn_arch_build(&g, in_c, in_h, in_w, init_channels, classes, arch, &err) != A4NN_OK)

@@ -24,6 +24,8 @@ static void train_usage(FILE *out)
             "  --epochs E            epochs (default 5; the cosine schedule spans them)\n"
             "  --batch B             batch size (default 128)\n"
             "  --lr X                initial learning rate (default 0.025)\n"
+            "  --phases N            phases the genome must have (default 3)\n"
+            "  --nodes N             nodes per phase (default 4)\n"
             "  --init-channels C     channels of the first phase (default 24)\n"
             "  --seed S              seed of weights and batch order (default 1)\n"
             "  --threads T           CPU threads (default: all cores)\n"
@@ -49,7 +51,7 @@ int cmd_train(int argc, char **argv)
     }
     const char *genome_text = NULL, *backend = "auto", *data_path = NULL;
     long n_synth = 512, seed = 1;
-    int h = 16, w = 16, threads = 0, init_channels = 24, csv = 0;
+    int h = 16, w = 16, threads = 0, init_channels = 24, csv = 0, phases = 3, nodes = 4;
     a4nn_train_config cfg;
     a4nn_train_config_defaults(&cfg);
     cfg.epochs = 5;
@@ -83,7 +85,11 @@ int cmd_train(int argc, char **argv)
             cfg.lr = strtod(v, &end);
             if (*end || !(cfg.lr > 0))
                 a4nn_die("train: bad value '%s' for --lr (expected a positive number)", v);
-        } else if (!strcmp(key, "--init-channels"))
+        } else if (!strcmp(key, "--phases"))
+            phases = (int)parse_long(key, v, 1, A4NN_MAX_PHASES);
+        else if (!strcmp(key, "--nodes"))
+            nodes = (int)parse_long(key, v, 2, A4NN_MAX_NODES);
+        else if (!strcmp(key, "--init-channels"))
             init_channels = (int)parse_long(key, v, 1, 4096);
         else if (!strcmp(key, "--seed"))
             seed = parse_long(key, v, 0, 0x7fffffffL);
@@ -102,7 +108,7 @@ int cmd_train(int argc, char **argv)
 
     a4nn_error err;
     a4nn_genome g;
-    if (a4nn_genome_parse(genome_text, 4, &g, &err) != A4NN_OK)
+    if (a4nn_genome_parse(genome_text, phases, nodes, &g, &err) != A4NN_OK)
         a4nn_die("train: %s", err.msg);
 
     a4nn_dataset_view train = {0}, val = {0};

@@ -8,18 +8,35 @@
 
 static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-static int read_attr_double(hid_t f, const char *name, double *v, const char *path,
+/* Reads a numeric scalar attribute. A missing optional one leaves *v alone;
+ * anything but one float or integer element is refused before H5Aread, which
+ * would otherwise write the whole array into *v. */
+static int read_attr_double(hid_t f, const char *name, int optional, double *v, const char *path,
                             a4nn_error *err)
 {
     if (H5Aexists(f, name) <= 0)
-        return a4nn_errorf(err, "%s: attribute '%s' is missing", path, name);
+        return optional ? A4NN_OK : a4nn_errorf(err, "%s: attribute '%s' is missing", path, name);
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_DOUBLE, v);
-    if (a >= 0)
-        H5Aclose(a);
-    if (rc < 0)
-        return a4nn_errorf(err, "%s: attribute '%s' is not a number", path, name);
-    return A4NN_OK;
+    if (a < 0)
+        return a4nn_errorf(err, "%s: cannot open attribute '%s'", path, name);
+    hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+    H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+    H5S_class_t shape = s < 0 ? H5S_NO_CLASS : H5Sget_simple_extent_type(s);
+    hssize_t npoints = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
+    if (t >= 0)
+        H5Tclose(t);
+    if (s >= 0)
+        H5Sclose(s);
+    int rc = A4NN_OK;
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+        rc = a4nn_errorf(err, "%s: attribute '%s' is not a number", path, name);
+    else if (!(shape == H5S_SCALAR || (shape == H5S_SIMPLE && npoints == 1)))
+        rc = a4nn_errorf(err, "%s: attribute '%s' must be a single number, not %lld values",
+                         path, name, (long long)(npoints < 0 ? 0 : npoints));
+    else if (H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
+        rc = a4nn_errorf(err, "%s: attribute '%s' is not a number", path, name);
+    H5Aclose(a);
+    return rc;
 }
 
 /* Checks one split's datasets; returns its image count and shape. */
@@ -97,15 +114,15 @@ int a4nn_dataset_info_read(const char *path, a4nn_dataset_info *info, a4nn_error
                     info->h, info->w);
         goto done;
     }
-    if (read_attr_double(f, "norm_mean", &info->norm_mean, path, err) ||
-        read_attr_double(f, "norm_std", &info->norm_std, path, err))
+    if (read_attr_double(f, "norm_mean", 0, &info->norm_mean, path, err) ||
+        read_attr_double(f, "norm_std", 0, &info->norm_std, path, err) ||
+        read_attr_double(f, "beam_intensity", 1, &info->beam_intensity, path, err) ||
+        read_attr_double(f, "mean_photons", 1, &info->mean_photons, path, err))
         goto done;
     if (!(info->norm_std > 0) || !isfinite(info->norm_mean)) {
         a4nn_errorf(err, "%s: attribute norm_std must be positive", path);
         goto done;
     }
-    read_attr_double(f, "beam_intensity", &info->beam_intensity, path, NULL);
-    read_attr_double(f, "mean_photons", &info->mean_photons, path, NULL);
     if (H5Aexists(f, "class_names") > 0) {
         hid_t a = H5Aopen(f, "class_names", H5P_DEFAULT);
         hid_t t = H5Tcopy(H5T_C_S1);

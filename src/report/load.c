@@ -391,12 +391,12 @@ static int load_model(hid_t models, const char *name, a4nn_report_model *m, a4nn
     if (m->genome_text[0]) {
         a4nn_genome gg;
         for (int nodes = 4; nodes <= A4NN_MAX_NODES && !m->has_genome; nodes++)
-            if (a4nn_genome_parse(m->genome_text, nodes, &gg, NULL) == A4NN_OK) {
+            if (a4nn_genome_parse(m->genome_text, 0, nodes, &gg, NULL) == A4NN_OK) {
                 m->genome = gg;
                 m->has_genome = 1;
             }
         for (int nodes = 2; nodes < 4 && !m->has_genome; nodes++)
-            if (a4nn_genome_parse(m->genome_text, nodes, &gg, NULL) == A4NN_OK) {
+            if (a4nn_genome_parse(m->genome_text, 0, nodes, &gg, NULL) == A4NN_OK) {
                 m->genome = gg;
                 m->has_genome = 1;
             }

@@ -553,7 +553,7 @@ static int run_async(search_state *s, a4nn_error *err)
             rc = a4nn_errorf(err, "resume: /search/dispatched has no genome for model %d", id);
             goto out;
         }
-        if ((rc = a4nn_genome_parse(sent[id], cfg->n_nodes, &g, err)) != A4NN_OK ||
+        if ((rc = a4nn_genome_parse(sent[id], cfg->n_phases, cfg->n_nodes, &g, err)) != A4NN_OK ||
             (rc = add_model(s, id, &g, err)) != A4NN_OK)
             goto out;
         archive[n_arch++] = g;

@@ -199,7 +199,7 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
 {
     const a4nn_config *cfg = ctx->cfg;
     a4nn_genome g;
-    if (a4nn_genome_parse(task->genome, cfg->n_nodes, &g, err) != A4NN_OK)
+    if (a4nn_genome_parse(task->genome, cfg->n_phases, cfg->n_nodes, &g, err) != A4NN_OK)
         return A4NN_ERR;
     a4nn_arch *arch = a4nn_malloc(sizeof *arch);
     int in_c = 1, in_h = 127, in_w = 127;

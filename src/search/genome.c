@@ -32,12 +32,16 @@ static const char *skip_space(const char *s)
     return s;
 }
 
-int a4nn_genome_parse(const char *text, int n_nodes, a4nn_genome *g, a4nn_error *err)
+int a4nn_genome_parse(const char *text, int n_phases, int n_nodes, a4nn_genome *g,
+                      a4nn_error *err)
 {
     memset(g, 0, sizeof *g);
     if (n_nodes < 2 || n_nodes > A4NN_MAX_NODES)
         return a4nn_errorf(err, "bad genome: %d nodes per phase (expected 2..%d)", n_nodes,
                            A4NN_MAX_NODES);
+    if (n_phases < 0 || n_phases > A4NN_MAX_PHASES)
+        return a4nn_errorf(err, "bad genome: cannot expect %d phases (1..%d)", n_phases,
+                           A4NN_MAX_PHASES);
     g->n_nodes = n_nodes;
     const int nb = a4nn_genome_phase_bits(n_nodes);
     const char *s = skip_space(text ? text : "");
@@ -71,9 +75,11 @@ int a4nn_genome_parse(const char *text, int n_nodes, a4nn_genome *g, a4nn_error 
                                    p + 1, nb, n_nodes, nb - 1);
             g->bits[p][b++] = (uint8_t)(*s - '0');
             s = skip_space(s + 1);
-            if (*s == ',')
+            if (*s == ',') {
                 s = skip_space(s + 1);
-            else if (*s != ']')
+                if (*s == ']') /* "[1,0,]" would otherwise pass as "[1,0]" */
+                    return a4nn_errorf(err, "bad genome: trailing ',' in phase %d", p + 1);
+            } else if (*s != ']')
                 return a4nn_errorf(err, "bad genome: expected ',' or ']' in phase %d", p + 1);
         }
         if (b != nb)
@@ -94,6 +100,9 @@ int a4nn_genome_parse(const char *text, int n_nodes, a4nn_genome *g, a4nn_error 
     s = skip_space(s + 1);
     if (*s)
         return a4nn_errorf(err, "bad genome: trailing text '%s'", s);
+    if (n_phases && p != n_phases)
+        return a4nn_errorf(err, "genome has %d phase%s, expected %d", p,
+                           p == 1 ? "" : "s", n_phases);
     g->n_phases = p;
     return a4nn_genome_validate(g, err);
 }

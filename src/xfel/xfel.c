@@ -406,10 +406,18 @@ static void poisson(gsl_rng *r, const float *expected, int n, float *counts)
         counts[p] = expected[p] > 0 ? (float)gsl_ran_poisson(r, expected[p]) : 0.0f;
 }
 
+uint32_t a4nn_xfel_stream_seed(uint64_t seed, long index)
+{
+    /* MT19937 takes 32 bits: hashing (seed, index) down to them would let two
+     * of a file's ~10^5 images collide, an offset from one base cannot */
+    const uint64_t base = a4nn_seed_mix(seed, 0x78666c737472ULL /* "xflstr" */) >> 32;
+    return (uint32_t)((base + (uint64_t)index) % 0xffffffffULL + 1);
+}
+
 void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, float *counts)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)a4nn_seed_mix(seed, (uint64_t)index));
+    gsl_rng_set(r, a4nn_xfel_stream_seed(seed, index));
     poisson(r, expected, n, counts);
     gsl_rng_free(r);
 }
@@ -417,7 +425,7 @@ void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, 
 void a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4])
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)a4nn_seed_mix(seed, (uint64_t)index));
+    gsl_rng_set(r, a4nn_xfel_stream_seed(seed, index));
     double u1 = gsl_rng_uniform(r), u2 = gsl_rng_uniform(r), u3 = gsl_rng_uniform(r);
     a4nn_quaternion_uniform(u1, u2, u3, quat);
     a4nn_xfel_expected(x, quat, counts);

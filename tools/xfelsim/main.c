@@ -2,6 +2,7 @@
  * molecule in two conformations, written with parallel HDF5. Each rank makes
  * its share of the images; every image depends only on (seed, image index),
  * so the file holds the same data for any number of ranks. */
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
@@ -44,7 +45,7 @@ static void usage(FILE *f)
             "  --beamstop R           beam-stop radius in image pixels (default 0: none)\n"
             "  --pdb A.pdb --pdb B.pdb  the two conformations (default: built-in EF2-like\n"
             "                         model, domain IV turned by --hinge degrees)\n"
-            "  --hinge DEG            hinge angle of the built-in model (default 30)\n"
+            "  --hinge DEG            hinge angle of the built-in model, nonzero (default 30)\n"
             "  --names A,B            class names (default 1n0u-like,1n0vc-like)\n"
             "  --seed S               seed of orientations and noise (default 1)\n"
             "  --preview DIR          write PNG previews (log scale) of sample patterns\n");
@@ -57,6 +58,19 @@ static double num(const char *opt, const char *v, double lo, double hi)
     if (!*v || *end || !(d >= lo && d <= hi))
         a4nn_die("xfelsim: bad value '%s' for %s (expected %g..%g)", v, opt, lo, hi);
     return d;
+}
+
+/* Counts and sizes: whole decimal numbers only, so that 2.5 or 64.9 is an
+ * error rather than silently truncated. */
+static long long whole(const char *opt, const char *v, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno == ERANGE || n < lo || n > hi)
+        a4nn_die("xfelsim: bad value '%s' for %s (expected a whole number %lld..%lld)", v, opt,
+                 lo, hi);
+    return n;
 }
 
 static void parse(int argc, char **argv, options *o)
@@ -81,17 +95,17 @@ static void parse(int argc, char **argv, options *o)
             a4nn_die("xfelsim: option %s needs a value (see --help)", a);
         const char *v = argv[++i];
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) o->out = v;
-        else if (!strcmp(a, "--n-train")) o->n_train = (long)num(a, v, 2, 1e9);
-        else if (!strcmp(a, "--n-test")) o->n_test = (long)num(a, v, 2, 1e9);
+        else if (!strcmp(a, "--n-train")) o->n_train = (long)whole(a, v, 2, 1000000000);
+        else if (!strcmp(a, "--n-test")) o->n_test = (long)whole(a, v, 2, 1000000000);
         else if (!strcmp(a, "--fluence")) o->det.fluence = num(a, v, 1e6, 1e24);
-        else if (!strcmp(a, "--pixels")) o->det.pixels = (int)num(a, v, 4, 8192);
-        else if (!strcmp(a, "--bin")) o->det.bin = (int)num(a, v, 1, 64);
+        else if (!strcmp(a, "--pixels")) o->det.pixels = (int)whole(a, v, 4, 8192);
+        else if (!strcmp(a, "--bin")) o->det.bin = (int)whole(a, v, 1, 64);
         else if (!strcmp(a, "--pixel-size")) o->det.pixel_size = num(a, v, 1e-7, 1);
         else if (!strcmp(a, "--distance")) o->det.distance = num(a, v, 1e-3, 100);
         else if (!strcmp(a, "--energy")) o->det.energy_kev = num(a, v, 0.1, 100);
         else if (!strcmp(a, "--beamstop")) o->det.beamstop = num(a, v, 0, 1e4);
         else if (!strcmp(a, "--hinge")) o->hinge = num(a, v, -180, 180);
-        else if (!strcmp(a, "--seed")) o->seed = (uint64_t)num(a, v, 0, 9e15);
+        else if (!strcmp(a, "--seed")) o->seed = (uint64_t)whole(a, v, 0, 9000000000000000LL);
         else if (!strcmp(a, "--preview")) o->preview = v;
         else if (!strcmp(a, "--pdb")) {
             if (npdb == 2)
@@ -110,6 +124,9 @@ static void parse(int argc, char **argv, options *o)
         a4nn_die("xfelsim: no output file (-o FILE.h5)");
     if (npdb == 1)
         a4nn_die("xfelsim: give two --pdb files (one per conformation) or none");
+    if (!npdb && o->hinge == 0)
+        a4nn_die("xfelsim: --hinge 0 makes the two conformations identical (give a nonzero "
+                 "angle in degrees)");
     if (o->det.pixels / o->det.bin < 2)
         a4nn_die("xfelsim: --pixels %d with --bin %d leaves no image", o->det.pixels, o->det.bin);
 }
@@ -188,12 +205,18 @@ int main(int argc, char **argv)
     const int side = a4nn_detector_side(&o.det);
     const size_t npix = (size_t)side * side;
 
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* no object timestamps (root group, groups, datasets): the same seed then
+     * gives a byte-identical file, whatever the day or the rank count */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), plain_dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5_CHECK(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL));
-    hid_t file = H5Fcreate(o.out, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5_CHECK(H5Pset_obj_track_times(fcpl, 0));
+    H5_CHECK(H5Pset_obj_track_times(gcpl, 0));
+    H5_CHECK(H5Pset_obj_track_times(plain_dcpl, 0));
+    hid_t file = H5Fcreate(o.out, H5F_ACC_TRUNC, fcpl, fapl);
     if (file < 0)
         a4nn_die("xfelsim: cannot create %s", o.out);
-    H5Pclose(fapl);
+    H5Pclose(fapl), H5Pclose(fcpl);
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
 
@@ -204,18 +227,19 @@ int main(int argc, char **argv)
     for (int sp = 0; sp < 2; sp++) {
         const char *split = sp ? "test" : "train";
         const long n = sp ? o.n_test : o.n_train, base = sp ? o.n_train : 0;
-        hid_t g = H5Gcreate2(file, split, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = H5Gcreate2(file, split, H5P_DEFAULT, gcpl, H5P_DEFAULT);
         hsize_t dims[4] = {(hsize_t)n, 1, (hsize_t)side, (hsize_t)side};
         hsize_t chunk[4] = {(hsize_t)(o.chunk < n ? o.chunk : n), 1, (hsize_t)side, (hsize_t)side};
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
         H5_CHECK(H5Pset_chunk(dcpl, 4, chunk));
         H5_CHECK(H5Pset_deflate(dcpl, 4));
+        H5_CHECK(H5Pset_obj_track_times(dcpl, 0));
         hid_t s4 = H5Screate_simple(4, dims, NULL), s1 = H5Screate_simple(1, dims, NULL);
         hsize_t qd[2] = {(hsize_t)n, 4};
         hid_t s2 = H5Screate_simple(2, qd, NULL);
         hid_t di = H5Dcreate2(g, "images", H5T_IEEE_F32LE, s4, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        hid_t dl = H5Dcreate2(g, "labels", H5T_STD_U8LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        hid_t dq = H5Dcreate2(g, "orientations", H5T_IEEE_F64LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t dl = H5Dcreate2(g, "labels", H5T_STD_U8LE, s1, H5P_DEFAULT, plain_dcpl, H5P_DEFAULT);
+        hid_t dq = H5Dcreate2(g, "orientations", H5T_IEEE_F64LE, s2, H5P_DEFAULT, plain_dcpl, H5P_DEFAULT);
         H5_CHECK(di);
         H5_CHECK(dl);
         H5_CHECK(dq);
@@ -324,7 +348,7 @@ int main(int argc, char **argv)
         H5_CHECK(H5Awrite(a, t, o.names));
         H5Aclose(a), H5Sclose(s), H5Tclose(t);
     }
-    H5Pclose(dxpl);
+    H5Pclose(dxpl), H5Pclose(gcpl), H5Pclose(plain_dcpl);
     H5_CHECK(H5Fclose(file));
 
     if (rank == 0 && o.preview) {
