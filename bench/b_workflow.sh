@@ -4,7 +4,8 @@
 # best accuracy and the hypervolume of the Pareto front (100 - fitness %,
 # MFLOPs; reference point 100 %, 1.1 x the largest MFLOPs of both runs).
 #   1. replay backend on the reference curves: 100 models (20 + 20 x 4), 25-epoch
-#      budget, 0.02 s per epoch, 8 workers (oversubscribed)
+#      budget, 0.02 s per epoch on average, 8 workers (oversubscribed), with
+#      each PENGUIN policy (seed, ensemble, pareto) against PENGUIN off
 #   2. real CPU training on the default data: the demo search (configs/default.ini)
 #      with a 20-epoch budget on 512 training images, 2 workers (about 4 minutes)
 # Timings on a shared machine are noisy; epochs and accuracies are not.
@@ -65,14 +66,17 @@ PY
 }
 
 C=""
-for r in "${A4NN_SHARED:-}" ../shared; do
+for r in "${A4NN_SHARED:-}" ../shared test/reference; do
   [[ -n $r && -r $r/data/curves/nsganet-xfel-1e16-full.csv ]] && { C=$r/data/curves/nsganet-xfel-1e16-full.csv; break; }
 done
 if [[ -n $C ]]; then
   rp=(configs/replay.ini --worker.replay_curves="$C" --worker.replay_epoch_seconds=0.02 --run.seed=1)
-  timed replay-on 10 "${rp[@]}" --penguin.enabled=on
-  timed replay-off 10 "${rp[@]}" --penguin.enabled=off
-  summary "replay backend, reference curves, 100 models x 25 epochs, 8 workers" replay-on replay-off
+  timed replay-off 10 "${rp[@]}" --penguin=off
+  for pol in seed ensemble pareto; do
+    timed "replay-$pol" 10 "${rp[@]}" --penguin=on --penguin.policy=$pol
+    summary "replay backend, reference curves, 100 models x 25 epochs, 8 workers, policy $pol" \
+      "replay-$pol" replay-off
+  done
 else
   echo "-- replay: skipped (reference curves not found)"
 fi
