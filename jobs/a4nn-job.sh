@@ -1,6 +1,7 @@
 # a4nn job library: sourced by the batch scripts in this directory.
 #
 #   a4nn_job_setup                 site file, modules, launcher
+#   a4nn_job_output DIR NAME       the job's output from here on into DIR/NAME
 #   a4nn_job_run DIR CONFIG [--section.key=value ...]
 #                                  runs (or resumes) one search in DIR; on
 #                                  USR1/TERM forwards the signal to the job
@@ -67,6 +68,21 @@ a4nn_job_launch_cmd() {
     jsrun)  A4NN_LAUNCH=(jsrun -n "$A4NN_NP" -a 1 ${A4NN_SITE_JSRUN_ARGS:-}) ;;
     *) a4nn_job_die "unknown launcher '$A4NN_LAUNCHER' (srun, mpirun or jsrun)" ;;
   esac
+}
+
+# Under Slurm, sends the rest of the job's output (appending: requeued legs
+# add to it) to DIR/NAME, unless Slurm already writes into DIR (jobs/submit.sh
+# passes --output there). A plain `sbatch` writes Slurm's own file in the
+# submit directory; it then holds only the line naming the real one.
+a4nn_job_output() {
+  local dir=$1 name=$2 cur
+  [[ -n ${SLURM_JOB_ID:-} ]] || return 0
+  mkdir -p "$dir" || a4nn_job_die "cannot create run directory '$dir'"
+  dir=$(cd "$dir" && pwd)
+  cur=$(readlink -f "/proc/$$/fd/1" 2>/dev/null || true)
+  [[ $cur == "$dir"/* ]] && return 0
+  a4nn_job_log "output continues in $dir/$name"
+  exec >>"$dir/$name" 2>&1
 }
 
 # 1 when DIR holds a run that can be resumed.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GPU-count scaling study: submits the same search (same config, same seed)
-# with 1, 2, 4, ... N workers (one GPU each where the site asks for GPUs),
-# waits for the jobs, and collects time-to-solution, epochs, worker
-# utilisation and efficiency into OUTDIR/scaling.csv and OUTDIR/scaling.svg.
+# with 1, 2, 4, ... N workers (jobs/a4nn.sbatch: one GPU per task unless the
+# site file overrides it), waits for the jobs, and collects time-to-solution,
+# epochs, worker utilisation and efficiency into OUTDIR/scaling.csv and
+# OUTDIR/scaling.svg.
 #
 #   jobs/scaling-study.sh [options] CONFIG OUTDIR [--section.key=value ...]
 #     --site SITE         site file in jobs/sites (default generic)

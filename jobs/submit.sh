@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Submits a batch script with a site's sbatch flags (partition, account, GPUs
-# per task) and its output file inside the run directory.
+# Submits a batch script with a site's sbatch flags (partition, account, ...)
+# and Slurm's output file inside the run directory (for the beam-intensity
+# array: RUNS_DIR/slurm-<arrayjob>_<task>.out, naming the file each task
+# writes in its own run directory).
 #
 #   jobs/submit.sh SITE SCRIPT ARGS...      e.g.
 #   jobs/submit.sh darwin jobs/a4nn.sbatch configs/xfel-1e16.ini runs/1e16
@@ -19,7 +21,7 @@ flags=(--parsable --export=ALL,A4NN_SITE="$sitefile",A4NN_JOBS_DIR="$jobs")
 # shellcheck disable=SC2206
 flags+=(${A4NN_SITE_SBATCH_ARGS:-} ${A4NN_SBATCH_ARGS:-})
 case $(basename "$script") in
-  beam-intensities.sbatch) [[ $# -ge 1 ]] && { mkdir -p "$1"; flags+=(--output="$(cd "$1" && pwd)/a4nn-beam-%A_%a.out"); } ;;
+  beam-intensities.sbatch) [[ $# -ge 1 ]] && { mkdir -p "$1"; flags+=(--output="$(cd "$1" && pwd)/slurm-%A_%a.out"); } ;;
   *) [[ $# -ge 2 ]] && { mkdir -p "$2"; flags+=(--output="$(cd "$2" && pwd)/slurm-%j.out"); } ;;
 esac
 exec sbatch "${flags[@]}" "$script" "$@"

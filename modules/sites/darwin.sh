@@ -1,6 +1,9 @@
-# Environment for building and running a4nn on a DARWIN-style cluster.
-#   source modules/sites/darwin.sh; make CUDA=1; make install PREFIX=$WORKDIR/sw/a4nn
+# Environment for building and running a4nn on a DARWIN-style cluster
+# (gpu-v100 partition: V100 GPUs, compute capability 7.0).
+#   source modules/sites/darwin.sh; make CUDA=1 CUDA_ARCH=70; make install PREFIX=$WORKDIR/sw/a4nn
 module purge 2>/dev/null || true
 module load openmpi/4.1 cuda/11.8 hdf5 gsl openblas 2>/dev/null || echo "a4nn: some modules did not load; check 'module avail'" >&2
 export A4NN_PREREQS="openmpi/4.1 cuda/11.8 hdf5 gsl openblas"
 export A4NN_SITE=darwin
+# the Makefile's CUDA_ARCH defaults to A100/H100 (80 90); V100 here
+export CUDA_ARCH=70

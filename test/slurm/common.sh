@@ -32,15 +32,19 @@ slurm_up() {
 }
 
 # Waits until none of the given job ids is pending or running (timeout in s).
-# For a requeued job held back by its begin time, makes it eligible now.
+# A requeued job is held back by its begin time (Slurm delays it by a
+# minute or two): move that to 2 s from now. Not to now: a job that starts
+# within the second of its requeue finds its credential revoked and fails.
 slurm_wait() {
   local timeout=$1; shift
-  local t0=$SECONDS left
+  local t0=$SECONDS left begin
   while :; do
     left=$(squeue -h -o '%i %T %r' 2>/dev/null | grep -E "^($(IFS='|'; echo "$*"))[ _]" || true)
     [[ -z $left ]] && return 0
     while read -r id st reason; do
-      [[ $st == PENDING && $reason == BeginTime ]] && scontrol update jobid="$id" starttime=now >/dev/null 2>&1
+      [[ $st == PENDING && $reason == BeginTime ]] || continue
+      begin=$(date -d "$(squeue -h -j "$id" -o '%S' 2>/dev/null)" +%s 2>/dev/null) || continue
+      (( begin - $(date +%s) > 3 )) && scontrol update jobid="$id" starttime=now+2 >/dev/null 2>&1
     done <<<"$left"
     (( SECONDS - t0 > timeout )) && { echo "jobs still queued after ${timeout}s:"; echo "$left"; return 1; }
     sleep 1

@@ -1,9 +1,9 @@
 /* a4nn-scalesim: discrete-event simulation, in one process, of the a4nn
  * search at scale: generational (a barrier per generation) versus
- * asynchronous (steady-state) NSGA-II over W workers, each model's training
- * replayed from the reference learning curves and stopped where PENGUIN
- * stops it. Writes worker utilisation and time-to-solution per (mode,
- * workers) as CSV and an SVG plot.
+ * asynchronous (steady-state) NSGA-II over W workers and A analytics ranks,
+ * each model's training replayed from the reference learning curves and
+ * stopped where PENGUIN stops it. Writes worker utilisation and
+ * time-to-solution per (mode, workers, seed) as CSV and an SVG plot.
  *
  * The search is the real one: genomes come from the search module's NSGA-II
  * (random initial population, tournament, crossover, mutation, duplicate
@@ -13,13 +13,24 @@
  * curve with the same genome, else one picked by a hash of the genome text,
  * as the replay backend of `a4nn run` does).
  *
+ * The messages follow `a4nn run` (docs/design.md): the search sends TASK; the
+ * worker trains epoch after epoch and sends an EPOCH after each to the
+ * analytics rank of the model (model id modulo A); that rank serves its
+ * messages one at a time in arrival order, an EPOCH that PENGUIN fits costing
+ * `fit_cost` seconds and any other message `msg_cost`; when the model's
+ * prediction has converged it sends STOP, and the worker abandons the epoch
+ * it is in (that partial epoch is wasted, as are whole epochs trained before
+ * a late STOP). The worker then sends DONE to the analytics rank, which
+ * forwards it to the search; only then does the search know the worker is
+ * free. The search rank spends `dispatch` seconds per task, one at a time.
+ *
  * Time model (documented in docs/cluster.md): one epoch of a model of F
  * MFLOPs (forward, one image) on one GPU takes
  *     t = overhead + F * 1e6 * (3 * n_train + n_val) / (tflops * 1e12)
  * seconds (training costs about three forward passes per image, validation
- * one), times a log-normal jitter exp(jitter * N(0,1)) per epoch. The search
- * rank handles one task at a time: each dispatch costs `dispatch` seconds of
- * its time, so it can become the bottleneck at large W. */
+ * one), times a log-normal jitter exp(jitter * N(0,1)) per epoch.
+ * Utilisation counts the epochs that make up the models' learning curves:
+ * busy / (W * time to solution). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,25 +42,33 @@
 #include "a4nn/util.h"
 
 #define MAX_RUNS 64
+#define MAX_SEEDS 64
 
 typedef struct {
-    const char *curves, *csv, *svg;
+    const char *curves, *csv, *svg, *trace;
     int workers[MAX_RUNS], n_workers;
     int modes[2], n_modes; /* 0 generational, 1 async */
     int gens;              /* generations of children (models = pop * (gens + 1)) */
     int pop;               /* 0: = workers */
     int batch_div;         /* async: children made per NSGA-II call = pop / batch_div */
     int penguin;
+    int analytics;         /* analytics ranks */
     double tflops, overhead, jitter, dispatch;
+    double fit_cost, msg_cost; /* analytics service times (s); fit_cost < 0: the policy's */
     long n_train, n_val;
-    uint64_t seed;
+    uint64_t seeds[MAX_SEEDS];
+    int n_seeds;
     a4nn_penguin_config pcfg;
+    int start_epoch; /* first epoch PENGUIN fits (resolved) */
 } sim_opts;
 
 typedef struct {
     int mode, workers, pop, models;
+    uint64_t seed;
     long epochs, epochs_budget;
-    double makespan, busy, utilisation, best_fitness, front_size, search_busy;
+    double makespan, busy, wasted, utilisation, best_fitness, front_size, search_busy;
+    double analytics_busy; /* the busiest analytics rank's service time */
+    double stop_delay;     /* mean seconds from the end of the stop epoch to STOP at the worker */
 } sim_result;
 
 /* Per reference curve: what PENGUIN makes of it. */
@@ -59,86 +78,59 @@ typedef struct {
     double *fitness; /* fitness the search sees */
 } replay_table;
 
-/* ---- a binary min-heap of (time, worker) ---------------------------------------- */
+/* ---- events: a binary min-heap on (time, sequence number) ----------------------- */
+enum { EV_TASK, EV_EPOCH, EV_SERVED };
 typedef struct {
     double t;
-    int w;
-} ev;
+    uint64_t seq;
+    int kind, who, model, epoch, tag;
+} event;
 typedef struct {
-    ev *a;
-    int n;
+    event *a;
+    int n, cap;
+    uint64_t seq;
 } heap;
-static void heap_push(heap *h, double t, int w)
+
+static int ev_before(const event *x, const event *y)
 {
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+static void heap_push(heap *h, event e)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 1024;
+        h->a = a4nn_realloc(h->a, (size_t)h->cap * sizeof *h->a);
+    }
+    e.seq = h->seq++;
     int i = h->n++;
     while (i > 0) {
         int p = (i - 1) / 2;
-        if (h->a[p].t < t || (h->a[p].t == t && h->a[p].w < w))
+        if (!ev_before(&e, &h->a[p]))
             break;
         h->a[i] = h->a[p];
         i = p;
     }
-    h->a[i] = (ev){t, w};
+    h->a[i] = e;
 }
-static ev heap_pop(heap *h)
+
+static event heap_pop(heap *h)
 {
-    ev top = h->a[0], last = h->a[--h->n];
+    event top = h->a[0], last = h->a[--h->n];
     int i = 0;
     for (;;) {
         int c = 2 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && (h->a[c + 1].t < h->a[c].t ||
-                             (h->a[c + 1].t == h->a[c].t && h->a[c + 1].w < h->a[c].w)))
+        if (c + 1 < h->n && ev_before(&h->a[c + 1], &h->a[c]))
             c++;
-        if (last.t < h->a[c].t || (last.t == h->a[c].t && last.w < h->a[c].w))
+        if (!ev_before(&h->a[c], &last))
             break;
         h->a[i] = h->a[c];
         i = c;
     }
     h->a[i] = last;
     return top;
-}
-
-/* ---- one model ---------------------------------------------------------------------- */
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-typedef struct {
-    double duration, fitness, mflops;
-    int epochs;
-} model_eval;
-
-static int evaluate(const sim_opts *o, const replay_table *rt, const a4nn_genome *g,
-                    a4nn_arch *arch, a4nn_rng *rng, model_eval *out, a4nn_error *err)
-{
-    char text[256];
-    if (a4nn_genome_format(g, text, sizeof text) < 0)
-        return a4nn_errorf(err, "genome does not format");
-    if (a4nn_arch_build(g, 1, 127, 127, 24, 2, arch, err) != A4NN_OK)
-        return A4NN_ERR;
-    const a4nn_curve_set *cs = rt->set;
-    int k = -1;
-    for (int i = 0; i < cs->n_models && k < 0; i++)
-        if (!strcmp(cs->models[i].genome, text))
-            k = i;
-    if (k < 0)
-        k = (int)(fnv1a(text) % (uint64_t)cs->n_models);
-    out->mflops = arch->mflops;
-    out->epochs = rt->epochs[k];
-    out->fitness = rt->fitness[k];
-    double t_epoch = o->overhead + arch->mflops * 1e6 * (3.0 * (double)o->n_train + (double)o->n_val) /
-                                       (o->tflops * 1e12);
-    double d = 0;
-    for (int e = 0; e < out->epochs; e++)
-        d += t_epoch * exp(o->jitter * a4nn_rng_normal(rng));
-    out->duration = d;
-    return A4NN_OK;
 }
 
 /* ---- the population the search keeps ------------------------------------------------ */
@@ -190,220 +182,438 @@ static void pop_free(population *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Genomes handed out so far (duplicate elimination). */
+/* ---- the simulated run ------------------------------------------------------------- */
+enum { MSG_EPOCH, MSG_DONE };
 typedef struct {
-    int n;
-    a4nn_genome *g;
-} archive;
+    int kind, model, epoch;
+} msg;
 
-static int make_genomes(a4nn_rng *rng, const population *pop, archive *ar, int n, int random,
-                        a4nn_genome *out, a4nn_error *err)
+typedef struct {
+    msg *buf; /* ring buffer */
+    int head, n, cap;
+    int serving;
+    double busy;
+} analytics_rank;
+
+typedef struct {
+    int curve, epochs; /* reference curve; epochs of its learning curve (PENGUIN's stop) */
+    double fitness, mflops, t_epoch;
+    int worker, epochs_run, stopped, n_done;
+    double dispatched, stop_epoch_end, ended, done;
+} model_rec;
+
+typedef struct {
+    int model; /* -1: idle */
+    int tag;   /* bumped when the model ends: cancels its pending epoch event */
+    double epoch_start;
+} worker_state;
+
+typedef struct {
+    const sim_opts *o;
+    const replay_table *rt;
+    int mode, W, P, M, B, budget;
+    a4nn_rng rng, noise;
+    a4nn_arch *arch;
+    a4nn_genome *genomes; /* every genome made, by model id (the duplicate archive) */
+    int n_made, next;     /* genomes made; the next one to dispatch */
+    model_rec *models;
+    worker_state *w;
+    int *idle, n_idle; /* workers the search knows are free */
+    analytics_rank *ana;
+    heap h;
+    population pop;
+    int done, gen, gen_done;
+    double search_free, search_busy, busy, wasted, makespan, stop_delay;
+    long epochs;
+    int n_stops;
+    a4nn_error *err;
+} sim;
+
+static uint64_t fnv1a(const char *s)
 {
-    if (random) {
-        for (int made = 0, tries = 0; made < n; tries++) {
-            if (tries > 1000 * n + 1000)
-                return a4nn_errorf(err, "cannot draw %d distinct random genomes", n);
-            a4nn_genome g;
-            a4nn_nsga2_random_genome(rng, 3, 4, &g);
-            int dup = 0;
-            for (int i = 0; i < ar->n && !dup; i++)
-                dup = a4nn_genome_equal(&g, &ar->g[i]);
-            for (int i = 0; i < made && !dup; i++)
-                dup = a4nn_genome_equal(&g, &out[i]);
-            if (!dup)
-                out[made++] = g;
-        }
-    } else if (a4nn_nsga2_offspring(rng, pop->g, pop->obj, pop->n, ar->g, ar->n, 0.9, -1.0, n,
-                                    out, err) != A4NN_OK) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The reference curve a genome replays, its MFLOPs and epoch time. */
+static int model_prepare(sim *s, int id)
+{
+    const sim_opts *o = s->o;
+    model_rec *r = &s->models[id];
+    char text[256];
+    if (a4nn_genome_format(&s->genomes[id], text, sizeof text) < 0)
+        return a4nn_errorf(s->err, "genome does not format");
+    if (a4nn_arch_build(&s->genomes[id], 1, 127, 127, 24, 2, s->arch, s->err) != A4NN_OK)
         return A4NN_ERR;
-    }
-    memcpy(ar->g + ar->n, out, (size_t)n * sizeof *out);
-    ar->n += n;
+    const a4nn_curve_set *cs = s->rt->set;
+    int k = -1;
+    for (int i = 0; i < cs->n_models && k < 0; i++)
+        if (!strcmp(cs->models[i].genome, text))
+            k = i;
+    if (k < 0)
+        k = (int)(fnv1a(text) % (uint64_t)cs->n_models);
+    r->curve = k;
+    r->epochs = s->rt->epochs[k];
+    r->fitness = s->rt->fitness[k];
+    r->mflops = s->arch->mflops;
+    r->t_epoch = o->overhead + r->mflops * 1e6 * (3.0 * (double)o->n_train + (double)o->n_val) /
+                                   (o->tflops * 1e12);
     return A4NN_OK;
 }
 
-/* ---- one simulated search ---------------------------------------------------------- */
-static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, sim_result *res,
-                    a4nn_error *err)
+static int make_genomes(sim *s, int n, int random)
 {
-    int P = o->pop > 0 ? o->pop : W;
-    int M = P * (o->gens + 1);
-    a4nn_rng rng, noise;
-    a4nn_rng_seed(&rng, a4nn_seed_mix(o->seed, 1));                  /* the search: same for both modes */
-    a4nn_rng_seed(&noise, a4nn_seed_mix(o->seed, 1000003u + (uint64_t)W)); /* epoch-time jitter */
-    a4nn_arch *arch = a4nn_malloc(sizeof *arch);
-    archive ar = {0, a4nn_malloc((size_t)M * sizeof(a4nn_genome))};
-    population pop = {0};
-    a4nn_genome *batch = a4nn_malloc((size_t)M * sizeof *batch);
-    a4nn_genome *running = a4nn_malloc((size_t)W * sizeof *running);
-    model_eval *running_eval = a4nn_malloc((size_t)W * sizeof *running_eval);
-    heap h = {a4nn_malloc((size_t)W * sizeof(ev)), 0};
-    int *idle = a4nn_malloc((size_t)W * sizeof *idle), n_idle = 0;
-    double search_free = 0, busy = 0, makespan = 0, search_busy = 0;
-    long epochs = 0;
-    int dispatched = 0, done = 0, rc = A4NN_OK;
-    memset(res, 0, sizeof *res);
+    a4nn_genome *out = s->genomes + s->n_made;
+    if (random) {
+        for (int made = 0, tries = 0; made < n; tries++) {
+            if (tries > 1000 * n + 1000)
+                return a4nn_errorf(s->err, "cannot draw %d distinct random genomes", n);
+            a4nn_genome g;
+            a4nn_nsga2_random_genome(&s->rng, 3, 4, &g);
+            int dup = 0;
+            for (int i = 0; i < s->n_made + made && !dup; i++)
+                dup = a4nn_genome_equal(&g, &s->genomes[i]);
+            if (!dup)
+                out[made++] = g;
+        }
+    } else if (a4nn_nsga2_offspring(&s->rng, s->pop.g, s->pop.obj, s->pop.n, s->genomes,
+                                    s->n_made, 0.9, -1.0, n, out, s->err) != A4NN_OK) {
+        return A4NN_ERR;
+    }
+    s->n_made += n;
+    return A4NN_OK;
+}
 
-    for (int w = W - 1; w >= 0; w--)
-        idle[n_idle++] = w;
+static void push(sim *s, double t, int kind, int who, int model, int epoch, int tag)
+{
+    heap_push(&s->h, (event){.t = t, .kind = kind, .who = who, .model = model, .epoch = epoch,
+                             .tag = tag});
+}
 
-    if (mode == 0) {
-        /* generational: make a generation, run it to the last model, select */
-        double t = 0;
-        for (int gen = 0; gen <= o->gens && rc == A4NN_OK; gen++) {
-            rc = make_genomes(&rng, &pop, &ar, P, gen == 0, batch, err);
-            if (rc != A4NN_OK)
-                break;
-            int next = 0, finished = 0;
-            n_idle = 0;
-            for (int w = W - 1; w >= 0; w--)
-                idle[n_idle++] = w;
-            search_free = fmax(search_free, t);
-            while (finished < P) {
-                while (n_idle > 0 && next < P) {
-                    int w = idle[--n_idle];
-                    model_eval me;
-                    if ((rc = evaluate(o, rt, &batch[next], arch, &noise, &me, err)) != A4NN_OK)
-                        break;
-                    search_free += o->dispatch;
-                    search_busy += o->dispatch;
-                    running[w] = batch[next];
-                    running_eval[w] = me;
-                    heap_push(&h, search_free + me.duration, w);
-                    next++;
-                    dispatched++;
-                }
-                if (rc != A4NN_OK)
-                    break;
-                ev e = heap_pop(&h);
-                t = e.t;
-                model_eval *me = &running_eval[e.w];
-                busy += me->duration;
-                epochs += me->epochs;
-                pop_add(&pop, &running[e.w], me->fitness, me->mflops);
-                idle[n_idle++] = e.w;
-                finished++;
-                done++;
+static double service_time(const sim *s, const msg *m)
+{
+    if (m->kind == MSG_EPOCH && s->o->penguin && !s->models[m->model].stopped &&
+        m->epoch >= s->o->start_epoch)
+        return s->o->fit_cost;
+    return s->o->msg_cost;
+}
+
+static void analytics_start(sim *s, int a, double t)
+{
+    analytics_rank *q = &s->ana[a];
+    if (q->serving || q->n == 0)
+        return;
+    double st = service_time(s, &q->buf[q->head]);
+    q->serving = 1;
+    q->busy += st;
+    push(s, t + st, EV_SERVED, a, -1, -1, 0);
+}
+
+static void analytics_send(sim *s, int kind, int model, int epoch, double t)
+{
+    analytics_rank *q = &s->ana[model % s->o->analytics];
+    if (q->n == q->cap) {
+        int cap = q->cap ? 2 * q->cap : 64;
+        msg *buf = a4nn_malloc((size_t)cap * sizeof *buf);
+        for (int i = 0; i < q->n; i++)
+            buf[i] = q->buf[(q->head + i) % q->cap];
+        free(q->buf);
+        q->buf = buf;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->buf[(q->head + q->n++) % q->cap] = (msg){kind, model, epoch};
+    analytics_start(s, model % s->o->analytics, t);
+}
+
+static void epoch_start(sim *s, int w, int epoch, double t)
+{
+    worker_state *ws = &s->w[w];
+    double len = s->models[ws->model].t_epoch * exp(s->o->jitter * a4nn_rng_normal(&s->noise));
+    ws->epoch_start = t;
+    push(s, t + len, EV_EPOCH, w, ws->model, epoch, ws->tag);
+}
+
+/* The worker is through with its model: DONE goes to the analytics rank. */
+static void worker_finish(sim *s, int w, double t)
+{
+    worker_state *ws = &s->w[w];
+    s->models[ws->model].ended = t;
+    analytics_send(s, MSG_DONE, ws->model, -1, t);
+    ws->model = -1;
+    ws->tag++;
+}
+
+/* The search hands out genomes to the workers it knows are free. */
+static int dispatch(sim *s, double t)
+{
+    while (s->n_idle > 0) {
+        if (s->next == s->n_made) {
+            if (s->mode == 0 || s->n_made == s->M)
+                break; /* generational: the next generation waits for this one */
+            int n = s->n_made < s->P ? s->P - s->n_made
+                                     : (s->M - s->n_made < s->B ? s->M - s->n_made : s->B);
+            if (make_genomes(s, n, s->n_made < s->P || s->pop.n < 2) != A4NN_OK)
+                return A4NN_ERR;
+        }
+        int id = s->next++, w = s->idle[--s->n_idle];
+        if (model_prepare(s, id) != A4NN_OK)
+            return A4NN_ERR;
+        s->search_free = fmax(s->search_free, t) + s->o->dispatch;
+        s->search_busy += s->o->dispatch;
+        s->models[id].worker = w;
+        s->models[id].dispatched = s->search_free;
+        push(s, s->search_free, EV_TASK, w, id, 0, 0);
+    }
+    return A4NN_OK;
+}
+
+/* DONE reaches the search: the model is evaluated, its worker is free. */
+static int search_done(sim *s, int id, double t)
+{
+    model_rec *r = &s->models[id];
+    r->n_done++;
+    r->done = t;
+    s->done++;
+    s->makespan = t;
+    pop_add(&s->pop, &s->genomes[id], r->fitness, r->mflops);
+    s->idle[s->n_idle++] = r->worker;
+    if (s->mode == 1) {
+        if (s->pop.n > s->P + s->B)
+            pop_select(&s->pop, s->P);
+    } else if (++s->gen_done == s->P) {
+        pop_select(&s->pop, s->P);
+        s->gen_done = 0;
+        if (++s->gen <= s->o->gens && make_genomes(s, s->P, 0) != A4NN_OK)
+            return A4NN_ERR;
+    }
+    return dispatch(s, t);
+}
+
+static int handle(sim *s, const event *e)
+{
+    if (e->kind == EV_TASK) {
+        worker_state *ws = &s->w[e->who];
+        ws->model = e->model;
+        epoch_start(s, e->who, 0, e->t);
+        return A4NN_OK;
+    }
+    if (e->kind == EV_EPOCH) {
+        worker_state *ws = &s->w[e->who];
+        if (e->tag != ws->tag)
+            return A4NN_OK; /* the model was stopped during this epoch */
+        model_rec *r = &s->models[e->model];
+        double len = e->t - ws->epoch_start;
+        r->epochs_run++;
+        if (e->epoch < r->epochs) {
+            s->busy += len;
+            s->epochs++;
+        } else {
+            s->wasted += len; /* trained while its STOP was on the way */
+        }
+        if (e->epoch == r->epochs - 1)
+            r->stop_epoch_end = e->t;
+        analytics_send(s, MSG_EPOCH, e->model, e->epoch, e->t);
+        if (e->epoch + 1 < s->budget)
+            epoch_start(s, e->who, e->epoch + 1, e->t);
+        else
+            worker_finish(s, e->who, e->t);
+        return A4NN_OK;
+    }
+    /* EV_SERVED: the analytics rank is through with its first message */
+    analytics_rank *q = &s->ana[e->who];
+    msg m = q->buf[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    q->serving = 0;
+    int rc = A4NN_OK;
+    model_rec *r = &s->models[m.model];
+    if (m.kind == MSG_EPOCH) {
+        /* the last epoch of the learning curve: PENGUIN has converged and,
+         * unless that was the budget's last epoch, STOP goes to the worker */
+        if (s->o->penguin && !r->stopped && m.epoch == r->epochs - 1 && r->epochs < s->budget) {
+            r->stopped = 1;
+            int w = r->worker;
+            if (s->w[w].model == m.model) {
+                s->stop_delay += e->t - r->stop_epoch_end;
+                s->n_stops++;
+                s->wasted += e->t - s->w[w].epoch_start;
+                worker_finish(s, w, e->t);
             }
-            makespan = t;
-            pop_select(&pop, P);
         }
     } else {
-        /* async: a worker that finishes gets the next model at once; children
-         * come in small batches from the population of everything evaluated */
-        int B = P / (o->batch_div > 0 ? o->batch_div : 1);
-        if (B < 1)
-            B = 1;
-        int queued = 0, qhead = 0;
-        double t = 0;
-        while (done < M && rc == A4NN_OK) {
-            while (n_idle > 0 && dispatched < M) {
-                if (qhead == queued) {
-                    int n = dispatched < P ? P - dispatched : (M - dispatched < B ? M - dispatched : B);
-                    int random = dispatched < P || pop.n < 2;
-                    if ((rc = make_genomes(&rng, &pop, &ar, n, random, batch, err)) != A4NN_OK)
-                        break;
-                    queued = n;
-                    qhead = 0;
-                    search_free = fmax(search_free, t);
-                }
-                int w = idle[--n_idle];
-                model_eval me;
-                if ((rc = evaluate(o, rt, &batch[qhead], arch, &noise, &me, err)) != A4NN_OK)
-                    break;
-                search_free = fmax(search_free, t) + o->dispatch;
-                search_busy += o->dispatch;
-                running[w] = batch[qhead++];
-                running_eval[w] = me;
-                heap_push(&h, search_free + me.duration, w);
-                dispatched++;
-            }
-            if (rc != A4NN_OK || h.n == 0)
-                break;
-            ev e = heap_pop(&h);
-            t = e.t;
-            model_eval *me = &running_eval[e.w];
-            busy += me->duration;
-            epochs += me->epochs;
-            pop_add(&pop, &running[e.w], me->fitness, me->mflops);
-            if (pop.n > P + B)
-                pop_select(&pop, P);
-            idle[n_idle++] = e.w;
-            done++;
-            makespan = t;
-        }
-        pop_select(&pop, P);
+        rc = search_done(s, m.model, e->t);
     }
+    analytics_start(s, e->who, e->t);
+    return rc;
+}
 
+static const char *mode_name(int m) { return m ? "async" : "generational"; }
+
+static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, uint64_t seed,
+                    FILE *trace, sim_result *res, a4nn_error *err)
+{
+    sim s = {.o = o, .rt = rt, .mode = mode, .W = W, .err = err};
+    s.P = o->pop > 0 ? o->pop : W;
+    s.M = s.P * (o->gens + 1);
+    s.B = s.P / (o->batch_div > 0 ? o->batch_div : 1);
+    if (s.B < 1)
+        s.B = 1;
+    s.budget = o->pcfg.budget;
+    a4nn_rng_seed(&s.rng, a4nn_seed_mix(seed, 1));                        /* the search: same for both modes */
+    a4nn_rng_seed(&s.noise, a4nn_seed_mix(seed, 1000003u + (uint64_t)W)); /* epoch-time jitter */
+    s.arch = a4nn_malloc(sizeof *s.arch);
+    s.genomes = a4nn_malloc((size_t)s.M * sizeof *s.genomes);
+    s.models = a4nn_calloc((size_t)s.M, sizeof *s.models);
+    s.w = a4nn_calloc((size_t)W, sizeof *s.w);
+    s.idle = a4nn_malloc((size_t)W * sizeof *s.idle);
+    s.ana = a4nn_calloc((size_t)o->analytics, sizeof *s.ana);
+    for (int w = 0; w < W; w++)
+        s.w[w].model = -1;
+    for (int w = W - 1; w >= 0; w--)
+        s.idle[s.n_idle++] = w;
+    memset(res, 0, sizeof *res);
+
+    int rc = make_genomes(&s, s.P, 1);
+    if (rc == A4NN_OK)
+        rc = dispatch(&s, 0);
+    while (rc == A4NN_OK && s.h.n > 0) {
+        event e = heap_pop(&s.h);
+        rc = handle(&s, &e);
+    }
+    /* every model reached the search exactly once, and nothing is left over */
+    if (rc == A4NN_OK && s.done != s.M)
+        rc = a4nn_errorf(err, "%d of %d models finished", s.done, s.M);
+    for (int i = 0; i < s.M && rc == A4NN_OK; i++)
+        if (s.models[i].n_done != 1)
+            rc = a4nn_errorf(err, "model %d finished %d times", i, s.models[i].n_done);
+    for (int w = 0; w < W && rc == A4NN_OK; w++)
+        if (s.w[w].model != -1)
+            rc = a4nn_errorf(err, "worker %d still holds model %d", w, s.w[w].model);
     if (rc == A4NN_OK) {
+        pop_select(&s.pop, s.P);
         res->mode = mode;
         res->workers = W;
-        res->pop = P;
-        res->models = done;
-        res->epochs = epochs;
-        res->epochs_budget = (long)done * o->pcfg.budget;
-        res->makespan = makespan;
-        res->busy = busy;
-        res->utilisation = makespan > 0 ? busy / ((double)W * makespan) : 0;
-        res->search_busy = search_busy;
+        res->seed = seed;
+        res->pop = s.P;
+        res->models = s.done;
+        res->epochs = s.epochs;
+        res->epochs_budget = (long)s.done * s.budget;
+        res->makespan = s.makespan;
+        res->busy = s.busy;
+        res->wasted = s.wasted;
+        res->utilisation = s.makespan > 0 ? s.busy / ((double)W * s.makespan) : 0;
+        res->search_busy = s.search_busy;
+        for (int a = 0; a < o->analytics; a++)
+            res->analytics_busy = fmax(res->analytics_busy, s.ana[a].busy);
+        res->stop_delay = s.n_stops ? s.stop_delay / s.n_stops : 0;
         double best = 0;
-        int *rank = a4nn_malloc((size_t)(pop.n > 0 ? pop.n : 1) * sizeof *rank);
-        if (pop.n > 0)
-            a4nn_nsga2_sort(pop.n, 2, pop.obj, rank);
+        int *rank = a4nn_malloc((size_t)(s.pop.n > 0 ? s.pop.n : 1) * sizeof *rank);
+        if (s.pop.n > 0)
+            a4nn_nsga2_sort(s.pop.n, 2, s.pop.obj, rank);
         int front = 0;
-        for (int i = 0; i < pop.n; i++) {
-            if (100.0 - pop.obj[2 * i] > best)
-                best = 100.0 - pop.obj[2 * i];
+        for (int i = 0; i < s.pop.n; i++) {
+            if (100.0 - s.pop.obj[2 * i] > best)
+                best = 100.0 - s.pop.obj[2 * i];
             front += rank[i] == 0;
         }
         free(rank);
         res->best_fitness = best;
         res->front_size = front;
+        for (int i = 0; trace && i < s.M; i++) {
+            const model_rec *r = &s.models[i];
+            fprintf(trace, "%s,%d,%llu,%d,%d,%d,%.3f,%.3f,%.3f,%d,%d\n", mode_name(mode), W,
+                    (unsigned long long)seed, i, i % o->analytics, r->worker, r->dispatched,
+                    r->ended, r->done, r->epochs_run < r->epochs ? r->epochs_run : r->epochs,
+                    r->epochs_run);
+        }
     }
-    free(arch);
-    free(ar.g);
-    pop_free(&pop);
-    free(batch);
-    free(running);
-    free(running_eval);
-    free(h.a);
-    free(idle);
+    free(s.arch);
+    free(s.genomes);
+    free(s.models);
+    free(s.w);
+    free(s.idle);
+    for (int a = 0; a < o->analytics; a++)
+        free(s.ana[a].buf);
+    free(s.ana);
+    free(s.h.a);
+    pop_free(&s.pop);
     return rc;
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
-static const char *mode_name(int m) { return m ? "async" : "generational"; }
-
-static int write_csv(const char *path, const sim_result *r, int n, a4nn_error *err)
+static int write_csv(const char *path, const sim_result *r, int n, const sim_opts *o,
+                     a4nn_error *err)
 {
     FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
     if (!f)
         return a4nn_errorf(err, "cannot write %s: %s", path, strerror(errno));
-    fprintf(f, "mode,workers,pop_size,models,epochs_trained,epochs_budget,epochs_saved_pct,"
-               "time_to_solution_h,worker_busy_h,utilisation_pct,models_per_worker_hour,"
-               "throughput_efficiency_pct,search_busy_pct,best_fitness,front_size\n");
+    fprintf(f, "mode,workers,seed,analytics_ranks,pop_size,models,epochs_trained,epochs_budget,"
+               "epochs_saved_pct,time_to_solution_h,worker_busy_h,utilisation_pct,wasted_pct,"
+               "models_per_worker_hour,throughput_efficiency_pct,search_busy_pct,"
+               "analytics_busy_pct,stop_delay_ms,best_fitness,front_size\n");
     for (int i = 0; i < n; i++) {
-        /* throughput per worker relative to the smallest run of the same mode */
+        /* throughput per worker relative to the smallest run of the same mode and seed */
         const sim_result *base = NULL;
         for (int j = 0; j < n; j++)
-            if (r[j].mode == r[i].mode && (!base || r[j].workers < base->workers))
+            if (r[j].mode == r[i].mode && r[j].seed == r[i].seed &&
+                (!base || r[j].workers < base->workers))
                 base = &r[j];
         double tp = r[i].models / (r[i].workers * r[i].makespan / 3600.0);
         double tp0 = base->models / (base->workers * base->makespan / 3600.0);
-        fprintf(f, "%s,%d,%d,%d,%ld,%ld,%.2f,%.4f,%.3f,%.2f,%.4f,%.2f,%.3f,%.3f,%g\n",
-                mode_name(r[i].mode), r[i].workers, r[i].pop, r[i].models, r[i].epochs,
-                r[i].epochs_budget, 100.0 * (1.0 - (double)r[i].epochs / (double)r[i].epochs_budget),
-                r[i].makespan / 3600.0, r[i].busy / 3600.0, 100.0 * r[i].utilisation, tp,
-                100.0 * tp / tp0, 100.0 * r[i].search_busy / r[i].makespan, r[i].best_fitness,
-                r[i].front_size);
+        double cap = (double)r[i].workers * r[i].makespan;
+        fprintf(f, "%s,%d,%llu,%d,%d,%d,%ld,%ld,%.2f,%.4f,%.3f,%.2f,%.3f,%.4f,%.2f,%.3f,%.3f,%.3f,"
+                   "%.3f,%g\n",
+                mode_name(r[i].mode), r[i].workers, (unsigned long long)r[i].seed, o->analytics,
+                r[i].pop, r[i].models, r[i].epochs, r[i].epochs_budget,
+                100.0 * (1.0 - (double)r[i].epochs / (double)r[i].epochs_budget),
+                r[i].makespan / 3600.0, r[i].busy / 3600.0, 100.0 * r[i].utilisation,
+                100.0 * r[i].wasted / cap, tp, 100.0 * tp / tp0,
+                100.0 * r[i].search_busy / r[i].makespan,
+                100.0 * r[i].analytics_busy / r[i].makespan, 1000.0 * r[i].stop_delay,
+                r[i].best_fitness, r[i].front_size);
     }
     if (f != stdout && fclose(f) != 0)
         return a4nn_errorf(err, "cannot write %s: %s", path, strerror(errno));
     return A4NN_OK;
 }
 
-/* One panel: x = log2(workers), y linear from 0 to ymax. */
-static void svg_panel(FILE *f, double x0, double y0, double w, double h, const sim_result *r,
+/* Over the seeds of one (mode, workers): utilisation min, mean, max, mean hours. */
+typedef struct {
+    int mode, workers, n;
+    double umin, umean, umax, hours;
+} sim_agg;
+
+static int aggregate(const sim_result *r, int n, const sim_opts *o, sim_agg *out)
+{
+    int k = 0;
+    for (int m = 0; m < o->n_modes; m++)
+        for (int w = 0; w < o->n_workers; w++) {
+            sim_agg a = {o->modes[m], o->workers[w], 0, 1e9, 0, 0, 0};
+            for (int i = 0; i < n; i++) {
+                if (r[i].mode != a.mode || r[i].workers != a.workers)
+                    continue;
+                double u = 100.0 * r[i].utilisation;
+                a.umin = u < a.umin ? u : a.umin;
+                a.umax = u > a.umax ? u : a.umax;
+                a.umean += u;
+                a.hours += r[i].makespan / 3600.0;
+                a.n++;
+            }
+            if (a.n) {
+                a.umean /= a.n;
+                a.hours /= a.n;
+                out[k++] = a;
+            }
+        }
+    return k;
+}
+
+/* One panel: x = log2(workers), y linear from 0 to ymax; the mean over seeds,
+ * with the min..max range of utilisation as a bar. */
+static void svg_panel(FILE *f, double x0, double y0, double w, double h, const sim_agg *r,
                       int n, int which, const char *title, const char *ylabel)
 {
     int wmin = r[0].workers, wmax = r[0].workers;
@@ -411,8 +621,8 @@ static void svg_panel(FILE *f, double x0, double y0, double w, double h, const s
     for (int i = 0; i < n; i++) {
         wmin = r[i].workers < wmin ? r[i].workers : wmin;
         wmax = r[i].workers > wmax ? r[i].workers : wmax;
-        if (which == 1 && r[i].makespan / 3600.0 > ymax)
-            ymax = r[i].makespan / 3600.0;
+        if (which == 1 && r[i].hours > ymax)
+            ymax = r[i].hours;
     }
     if (which == 1)
         ymax *= 1.1;
@@ -442,22 +652,33 @@ static void svg_panel(FILE *f, double x0, double y0, double w, double h, const s
                    "stroke-dasharray=\"4 3\"/>\n", x0, PY(95.0), x0 + w, PY(95.0));
     const char *color[2] = {"#d62728", "#1f77b4"};
     for (int m = 0; m < 2; m++) {
+        int any = 0;
+        for (int i = 0; i < n; i++)
+            any |= r[i].mode == m;
+        if (!any)
+            continue;
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color[m]);
         for (int i = 0; i < n; i++)
             if (r[i].mode == m)
                 fprintf(f, "%.1f,%.1f ", PX(r[i].workers),
-                        PY(which == 0 ? 100 * r[i].utilisation : r[i].makespan / 3600.0));
+                        PY(which == 0 ? r[i].umean : r[i].hours));
         fprintf(f, "\"/>\n");
-        for (int i = 0; i < n; i++)
-            if (r[i].mode == m)
-                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", PX(r[i].workers),
-                        PY(which == 0 ? 100 * r[i].utilisation : r[i].makespan / 3600.0), color[m]);
+        for (int i = 0; i < n; i++) {
+            if (r[i].mode != m)
+                continue;
+            if (which == 0 && r[i].n > 1)
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
+                        PX(r[i].workers), PY(r[i].umin), PX(r[i].workers), PY(r[i].umax),
+                        color[m]);
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", PX(r[i].workers),
+                    PY(which == 0 ? r[i].umean : r[i].hours), color[m]);
+        }
     }
 #undef PX
 #undef PY
 }
 
-static int write_svg(const char *path, const sim_result *r, int n, const sim_opts *o,
+static int write_svg(const char *path, const sim_agg *r, int n, const sim_opts *o,
                      a4nn_error *err)
 {
     FILE *f = fopen(path, "w");
@@ -470,8 +691,11 @@ static int write_svg(const char *path, const sim_result *r, int n, const sim_opt
     fprintf(f, "<text x=\"480\" y=\"405\" text-anchor=\"middle\" font-size=\"12\">"
                "<tspan fill=\"#d62728\">&#9632; generational</tspan>   "
                "<tspan fill=\"#1f77b4\">&#9632; async</tspan>   "
-               "(simulated; %d models per worker, PENGUIN %s, %.0f TFLOP/s per GPU)</text>\n",
-            o->gens + 1, o->penguin ? a4nn_policy_name(o->pcfg.policy) : "off", o->tflops);
+               "(simulated, mean of %d seed%s; %d models per worker, PENGUIN %s, %.0f TFLOP/s "
+               "per GPU, %d analytics rank%s)</text>\n",
+            o->n_seeds, o->n_seeds > 1 ? "s, bars min..max" : "", o->gens + 1,
+            o->penguin ? a4nn_policy_name(o->pcfg.policy) : "off", o->tflops, o->analytics,
+            o->analytics > 1 ? "s" : "");
     fprintf(f, "</svg>\n");
     if (fclose(f) != 0)
         return a4nn_errorf(err, "cannot write %s: %s", path, strerror(errno));
@@ -479,6 +703,19 @@ static int write_svg(const char *path, const sim_result *r, int n, const sim_opt
 }
 
 /* ---- command line ------------------------------------------------------------------- */
+/* Seconds per PENGUIN fit by policy: `a4nn penguin --curves <ref> --policy P`
+ * (replay time / fits) on a 2-core x86-64 VM: seed 0.49 ms, ensemble 10.4 ms,
+ * pareto 10.9 ms (the ensemble and pareto policies fit a family of curves
+ * with restarts). */
+static double default_fit_cost(a4nn_policy p)
+{
+    switch (p) {
+    case A4NN_POLICY_SEED: return 0.0005;
+    case A4NN_POLICY_ENSEMBLE: return 0.0105;
+    default: return 0.011;
+    }
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -492,6 +729,10 @@ static void usage(FILE *out)
             "  --gens N            generations of children; models = pop * (N + 1) (default 31)\n"
             "  --pop N             population and children per generation (default: workers)\n"
             "  --batch-div N       async: an NSGA-II call makes pop/N children (default 32)\n"
+            "  --analytics N       analytics ranks; model i goes to rank i mod N (default 1)\n"
+            "  --fit-cost S        analytics seconds per EPOCH that PENGUIN fits (default by\n"
+            "                      policy, measured: seed 0.0005, ensemble 0.0105, pareto 0.011)\n"
+            "  --msg-cost S        analytics seconds per other message (default 0.00002)\n"
             "  --tflops X          sustained training TFLOP/s of one GPU (default 10)\n"
             "  --epoch-overhead S  seconds per epoch besides FLOPs (default 2)\n"
             "  --train-images N    (default 63508)   --val-images N (default 15876)\n"
@@ -500,11 +741,15 @@ static void usage(FILE *out)
             "  --penguin KEY=VAL   PENGUIN setting (policy, window, tolerance, ...)\n"
             "  --no-penguin        train every model for the full budget\n"
             "  --seed N            (default 1)\n"
+            "  --seeds LIST        comma list: every run once per seed (one row each)\n"
             "  --csv PATH          write the table here (default: stdout)\n"
-            "  --svg PATH          also write the plot\n");
+            "  --svg PATH          also write the plot (mean over seeds)\n"
+            "  --trace PATH        one row per model: mode, workers, seed, model, analytics,\n"
+            "                      worker, dispatched_s, ended_s, done_s, epochs_trained,\n"
+            "                      epochs_run\n");
 }
 
-static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+static void parse_int(const char *opt, const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
@@ -512,7 +757,6 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, long *out
     if (errno || end == s || *end || v < lo || v > hi)
         a4nn_die("scalesim: %s: '%s' is not an integer in [%ld, %ld]", opt, s, lo, hi);
     *out = v;
-    return 0;
 }
 
 static double parse_dbl(const char *opt, const char *s, double lo, double hi)
@@ -525,6 +769,24 @@ static double parse_dbl(const char *opt, const char *s, double lo, double hi)
     return v;
 }
 
+/* A comma list of integers into out (at most max). */
+static int parse_list(const char *opt, const char *v, long lo, long hi, long *out, int max)
+{
+    char buf[1024];
+    int n = 0;
+    if (strlen(v) >= sizeof buf)
+        a4nn_die("scalesim: %s: list too long", opt);
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n == max)
+            a4nn_die("scalesim: %s: at most %d values", opt, max);
+        parse_int(opt, t, lo, hi, &out[n++]);
+    }
+    if (n == 0)
+        a4nn_die("scalesim: %s: empty list", opt);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     sim_opts o = {0};
@@ -532,13 +794,17 @@ int main(int argc, char **argv)
     o.gens = 31;
     o.batch_div = 32;
     o.penguin = 1;
+    o.analytics = 1;
     o.tflops = 10;
     o.overhead = 2;
     o.jitter = 0.05;
     o.dispatch = 0.002;
+    o.fit_cost = -1;
+    o.msg_cost = 0.00002;
     o.n_train = 63508;
     o.n_val = 15876;
-    o.seed = 1;
+    o.seeds[0] = 1;
+    o.n_seeds = 1;
     o.csv = "-";
     o.modes[0] = 0;
     o.modes[1] = 1;
@@ -561,25 +827,25 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             a4nn_die("scalesim: %s needs a value (see --help)", a);
         const char *v = argv[++i];
-        long n;
+        long n, list[MAX_SEEDS > MAX_RUNS ? MAX_SEEDS : MAX_RUNS];
         if (!strcmp(a, "--curves"))
             o.curves = v;
         else if (!strcmp(a, "--csv"))
             o.csv = v;
         else if (!strcmp(a, "--svg"))
             o.svg = v;
+        else if (!strcmp(a, "--trace"))
+            o.trace = v;
         else if (!strcmp(a, "--workers")) {
-            o.n_workers = 0;
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", v);
-            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (o.n_workers == MAX_RUNS)
-                    a4nn_die("scalesim: --workers: at most %d values", MAX_RUNS);
-                parse_int("--workers", t, 1, 1 << 20, &n);
-                o.workers[o.n_workers++] = (int)n;
-            }
-            if (o.n_workers == 0)
-                a4nn_die("scalesim: --workers: empty list");
+            o.n_workers = parse_list(a, v, 1, 1 << 20, list, MAX_RUNS);
+            for (int k = 0; k < o.n_workers; k++)
+                o.workers[k] = (int)list[k];
+        } else if (!strcmp(a, "--seeds") || !strcmp(a, "--seed")) {
+            o.n_seeds = parse_list(a, v, 0, 2147483647L, list, MAX_SEEDS);
+            if (!strcmp(a, "--seed") && o.n_seeds != 1)
+                a4nn_die("scalesim: --seed takes one value (--seeds for a list)");
+            for (int k = 0; k < o.n_seeds; k++)
+                o.seeds[k] = (uint64_t)list[k];
         } else if (!strcmp(a, "--mode")) {
             if (!strcmp(v, "generational"))
                 o.modes[0] = 0, o.n_modes = 1;
@@ -595,8 +861,8 @@ int main(int argc, char **argv)
             parse_int(a, v, 2, 1 << 20, &n), o.pop = (int)n;
         else if (!strcmp(a, "--batch-div"))
             parse_int(a, v, 1, 1 << 20, &n), o.batch_div = (int)n;
-        else if (!strcmp(a, "--seed"))
-            parse_int(a, v, 0, 2147483647L, &n), o.seed = (uint64_t)n;
+        else if (!strcmp(a, "--analytics"))
+            parse_int(a, v, 1, 1 << 16, &n), o.analytics = (int)n;
         else if (!strcmp(a, "--train-images"))
             parse_int(a, v, 1, 1L << 40, &o.n_train);
         else if (!strcmp(a, "--val-images"))
@@ -609,6 +875,10 @@ int main(int argc, char **argv)
             o.jitter = parse_dbl(a, v, 0, 10);
         else if (!strcmp(a, "--dispatch"))
             o.dispatch = parse_dbl(a, v, 0, 1e6);
+        else if (!strcmp(a, "--fit-cost"))
+            o.fit_cost = parse_dbl(a, v, 0, 1e6);
+        else if (!strcmp(a, "--msg-cost"))
+            o.msg_cost = parse_dbl(a, v, 0, 1e6);
         else if (!strcmp(a, "--penguin")) {
             char key[64];
             const char *eq = strchr(v, '=');
@@ -621,6 +891,9 @@ int main(int argc, char **argv)
         } else
             a4nn_die("scalesim: unknown option '%s' (see --help)", a);
     }
+    if (o.fit_cost < 0)
+        o.fit_cost = default_fit_cost(o.pcfg.policy);
+    o.start_epoch = a4nn_penguin_config_resolved(&o.pcfg).start_epoch;
     if (!o.curves) {
         const char *roots[] = {getenv("A4NN_SHARED"), "../shared", "../../shared"};
         for (size_t k = 0; k < A4NN_ARRAY_LEN(roots) && !o.curves; k++) {
@@ -652,12 +925,17 @@ int main(int argc, char **argv)
         a4nn_replay_summary sum;
         if (a4nn_penguin_replay(&o.pcfg, reg, &set, rows, &sum, &err) != A4NN_OK)
             a4nn_die("scalesim: PENGUIN replay of %s: %s", o.curves, err.msg);
+        long fits = 0;
         for (int i = 0; i < set.n_models; i++) {
             rt.epochs[i] = rows[i].epochs_used;
             rt.fitness[i] = rows[i].fitness;
+            fits += rows[i].epochs_used > o.start_epoch ? rows[i].epochs_used - o.start_epoch : 0;
         }
-        fprintf(stderr, "scalesim: PENGUIN (%s) on %d reference curves: %.1f %% of epochs saved\n",
-                a4nn_policy_name(o.pcfg.policy), set.n_models, sum.epochs_saved_pct);
+        /* the same measurement as the default, on this machine, for comparison */
+        fprintf(stderr, "scalesim: PENGUIN (%s) on %d reference curves: %.1f %% of epochs saved; "
+                        "%.2f ms per fit here, simulated %.2f ms\n",
+                a4nn_policy_name(o.pcfg.policy), set.n_models, sum.epochs_saved_pct,
+                fits ? 1000.0 * sum.seconds / (double)fits : 0.0, 1000.0 * o.fit_cost);
         free(rows);
         a4nn_curve_registry_free(reg);
     } else {
@@ -668,22 +946,47 @@ int main(int argc, char **argv)
         }
     }
 
-    sim_result res[2 * MAX_RUNS];
+    FILE *trace = NULL;
+    if (o.trace) {
+        trace = fopen(o.trace, "w");
+        if (!trace)
+            a4nn_die("scalesim: cannot write %s: %s", o.trace, strerror(errno));
+        fprintf(trace, "mode,workers,seed,model,analytics,worker,dispatched_s,ended_s,done_s,"
+                       "epochs_trained,epochs_run\n");
+    }
     int n_res = 0;
+    sim_result *res = a4nn_malloc((size_t)o.n_modes * o.n_workers * o.n_seeds * sizeof *res);
     for (int m = 0; m < o.n_modes; m++)
-        for (int k = 0; k < o.n_workers; k++) {
-            double t0 = a4nn_now();
-            if (simulate(&o, &rt, o.modes[m], o.workers[k], &res[n_res], &err) != A4NN_OK)
-                a4nn_die("scalesim: %s, %d workers: %s", mode_name(o.modes[m]), o.workers[k], err.msg);
-            fprintf(stderr, "scalesim: %-12s %5d workers: %6d models, %6.2f h, utilisation %5.1f %% (%.1f s)\n",
-                    mode_name(o.modes[m]), o.workers[k], res[n_res].models,
-                    res[n_res].makespan / 3600, 100 * res[n_res].utilisation, a4nn_now() - t0);
-            n_res++;
-        }
-    if (write_csv(o.csv, res, n_res, &err) != A4NN_OK)
+        for (int k = 0; k < o.n_workers; k++)
+            for (int si = 0; si < o.n_seeds; si++) {
+                double t0 = a4nn_now();
+                sim_result *r = &res[n_res];
+                if (simulate(&o, &rt, o.modes[m], o.workers[k], o.seeds[si], trace, r, &err) !=
+                    A4NN_OK)
+                    a4nn_die("scalesim: %s, %d workers, seed %llu: %s", mode_name(o.modes[m]),
+                             o.workers[k], (unsigned long long)o.seeds[si], err.msg);
+                fprintf(stderr, "scalesim: %-12s %5d workers seed %llu: %6d models, %6.2f h, "
+                                "utilisation %5.1f %%, analytics %4.1f %% busy (%.1f s)\n",
+                        mode_name(o.modes[m]), o.workers[k], (unsigned long long)o.seeds[si],
+                        r->models, r->makespan / 3600, 100 * r->utilisation,
+                        100 * r->analytics_busy / r->makespan, a4nn_now() - t0);
+                n_res++;
+            }
+    if (trace && fclose(trace) != 0)
+        a4nn_die("scalesim: cannot write %s: %s", o.trace, strerror(errno));
+    sim_agg *agg = a4nn_malloc((size_t)o.n_modes * o.n_workers * sizeof *agg);
+    int n_agg = aggregate(res, n_res, &o, agg);
+    if (o.n_seeds > 1)
+        for (int i = 0; i < n_agg; i++)
+            fprintf(stderr, "scalesim: %-12s %5d workers: utilisation min %.1f %% mean %.1f %% "
+                            "over %d seeds\n",
+                    mode_name(agg[i].mode), agg[i].workers, agg[i].umin, agg[i].umean, agg[i].n);
+    if (write_csv(o.csv, res, n_res, &o, &err) != A4NN_OK)
         a4nn_die("scalesim: %s", err.msg);
-    if (o.svg && write_svg(o.svg, res, n_res, &o, &err) != A4NN_OK)
+    if (o.svg && write_svg(o.svg, agg, n_agg, &o, &err) != A4NN_OK)
         a4nn_die("scalesim: %s", err.msg);
+    free(agg);
+    free(res);
     free(rt.epochs);
     free(rt.fitness);
     a4nn_curves_free(&set);
