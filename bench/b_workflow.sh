@@ -56,6 +56,8 @@ def line(label, a, b, fmt="{:12.2f}"):
 ep = {n: sum(int(r["epochs_trained"]) for r in R[n][0]) for n in R}
 line("models", len(R[on][0]), len(R[off][0]), "{:12d}")
 line("total epochs trained", ep[on], ep[off], "{:12d}")
+run_ = {n: sum(int(r.get("epochs_run") or r["epochs_trained"]) for r in R[n][0]) for n in R}
+line("  epochs the workers ran", run_[on], run_[off], "{:12d}")   # + epochs begun before a STOP arrived
 line("wall time (s)", R[on][1], R[off][1])
 line("best fitness (%)", max(float(r["fitness"]) for r in R[on][0]), max(float(r["fitness"]) for r in R[off][0]))
 line("best measured val acc (%)", max(float(r["last_val_acc"]) for r in R[on][0]), max(float(r["last_val_acc"]) for r in R[off][0]))

@@ -448,6 +448,19 @@ static int save_search(search_state *s, int gen, const a4nn_rng *rng, const int 
     return a4nn_commons_write_search(s->commons, gen, rng->s, pop, n, err);
 }
 
+/* A random genome not yet in the archive (the initial population). */
+static void random_new_genome(a4nn_rng *rng, const a4nn_config *cfg, const a4nn_genome *archive,
+                              int n_archive, a4nn_genome *g)
+{
+    int dup;
+    do {
+        a4nn_nsga2_random_genome(rng, cfg->n_phases, cfg->n_nodes, g);
+        dup = 0;
+        for (int j = 0; j < n_archive && !dup; j++)
+            dup = a4nn_genome_equal(g, &archive[j]);
+    } while (dup);
+}
+
 static int run_generational(search_state *s, a4nn_error *err)
 {
     const a4nn_config *cfg = s->cfg;
@@ -464,13 +477,7 @@ static int run_generational(search_state *s, a4nn_error *err)
     int rc = A4NN_OK, next_id = 0;
     for (int i = 0; i < P; i++) {
         a4nn_genome g;
-        int dup;
-        do {
-            a4nn_nsga2_random_genome(&rng, cfg->n_phases, cfg->n_nodes, &g);
-            dup = 0;
-            for (int j = 0; j < next_id; j++)
-                dup |= a4nn_genome_equal(&g, &archive[j]);
-        } while (dup);
+        random_new_genome(&rng, cfg, archive, next_id, &g);
         archive[next_id] = g;
         pop[i] = next_id;
         if ((rc = add_model(s, next_id++, &g, err)) != A4NN_OK)
@@ -578,13 +585,7 @@ static int run_async(search_state *s, a4nn_error *err)
             if (launched < P || n < 2) {
                 if (launched >= P && n < 2)
                     break; /* wait for two finished models to breed from */
-                int dup;
-                do {
-                    a4nn_nsga2_random_genome(&rng, cfg->n_phases, cfg->n_nodes, &g);
-                    dup = 0;
-                    for (int j = 0; j < n_arch; j++)
-                        dup |= a4nn_genome_equal(&g, &archive[j]);
-                } while (dup);
+                random_new_genome(&rng, cfg, archive, n_arch, &g);
             } else {
                 /* NSGA-II environmental selection of the parents' pool, then
                  * tournament, crossover, mutation, duplicate elimination */
