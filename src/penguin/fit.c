@@ -152,10 +152,11 @@ static int fit_from(a4nn_fitter *w, gsl_multifit_nlinear_workspace *ws, const a4
     gsl_vector_view uv = gsl_vector_view_array(u0, (size_t)k);
     int info = 0;
     int status = gsl_multifit_nlinear_init(&uv.vector, &fdf, ws);
+    /* reference fits stop on the step and gradient tests only: the settings
+     * under which the original's stopping decisions are reproduced */
+    const double ftol = w->mode == A4NN_FIT_REFERENCE ? 0 : 1e-10;
     if (status == GSL_SUCCESS)
-        status = w->mode == A4NN_FIT_REFERENCE
-                     ? gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 0, NULL, NULL, &info, ws)
-                     : gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, 1e-10, NULL, NULL, &info, ws);
+        status = gsl_multifit_nlinear_driver(1000, 1e-8, 1e-8, ftol, NULL, NULL, &info, ws);
     if (status != GSL_SUCCESS)
         return 0;
     const gsl_vector *u = gsl_multifit_nlinear_position(ws);
