@@ -7,6 +7,23 @@
 
 #include "a4nn/penguin.h"
 
+/* Fits c to the 25-point curve for 0.3 s; prints a row, returns fits/s. */
+static double time_fits(a4nn_fitter *w, const a4nn_curve *c, const double *x, const double *y,
+                        const char *mark)
+{
+    a4nn_fit f;
+    int reps = 0, ok = 0;
+    double t0 = a4nn_now(), t;
+    do {
+        a4nn_curve_fit(w, c, x, y, 25, 25, &f);
+        ok += f.ok;
+        reps++;
+    } while ((t = a4nn_now() - t0) < 0.3);
+    printf("%-10s %12.0f %10.1f %5.0f%%%s\n", c->name, reps / t, 1e6 * t / reps,
+           100.0 * ok / reps, mark);
+    return reps / t;
+}
+
 int main(int argc, char **argv)
 {
     const char *csv = argc > 1 ? argv[1] : NULL;
@@ -19,36 +36,16 @@ int main(int argc, char **argv)
     printf("%-10s %12s %10s %6s\n", "curve", "fits/s", "us/fit", "ok");
     for (int i = 0; i < a4nn_curve_count(reg); i++) {
         const a4nn_curve *c = a4nn_curve_at(reg, i);
-        a4nn_fit f;
-        int reps = 0, ok = 0;
-        double t0 = a4nn_now(), t;
-        do {
-            a4nn_curve_fit(w, c, x, y, 25, 25, &f);
-            ok += f.ok;
-            reps++;
-        } while ((t = a4nn_now() - t0) < 0.3);
-        printf("%-10s %12.0f %10.1f %5.0f%%%s\n", c->name, reps / t, 1e6 * t / reps,
-               100.0 * ok / reps, i == 0 ? "   <- default curve" : "");
+        double per_s = time_fits(w, c, x, y, i == 0 ? "   <- default curve" : "");
         if (i == 0)
-            printf("default_fits_per_s=%.0f\n", reps / t);
+            printf("default_fits_per_s=%.0f\n", per_s);
     }
-    {
-        /* the seed policy's fits: as the original made them (Jacobian by
-         * finite differences, one start) */
-        a4nn_fitter *ref = a4nn_fitter_alloc(A4NN_FIT_REFERENCE);
-        const a4nn_curve *c = a4nn_curve_find(reg, "default");
-        a4nn_fit f;
-        int reps = 0, ok = 0;
-        double t0 = a4nn_now(), t;
-        do {
-            a4nn_curve_fit(ref, c, x, y, 25, 25, &f);
-            ok += f.ok;
-            reps++;
-        } while ((t = a4nn_now() - t0) < 0.3);
-        printf("%-10s %12.0f %10.1f %5.0f%%   <- default curve, reference fits (seed policy)\n",
-               "default", reps / t, 1e6 * t / reps, 100.0 * ok / reps);
-        a4nn_fitter_free(ref);
-    }
+    /* the seed policy's fits: as the original made them (Jacobian by finite
+     * differences, one start) */
+    a4nn_fitter *ref = a4nn_fitter_alloc(A4NN_FIT_REFERENCE);
+    time_fits(ref, a4nn_curve_find(reg, "default"), x, y,
+              "   <- default curve, reference fits (seed policy)");
+    a4nn_fitter_free(ref);
     if (csv) {
         a4nn_curve_set set;
         a4nn_error err;

@@ -17,11 +17,7 @@ source "$(dirname "$0")/slurm/common.sh"
 A4NN=$A4NN_BUILD/a4nn
 [[ -x $A4NN ]] || fail "$A4NN not built"
 "$A4NN" run --help >/dev/null 2>&1 || skip "this a4nn has no 'run' command"
-curves=
-for r in "${A4NN_SHARED:-}" "$A4NN_ROOT_DIR/../shared"; do
-  [[ -n $r && -f $r/data/curves/nsganet-xfel-1e16-full.csv ]] && { curves=$(cd "$r" && pwd)/data/curves/nsganet-xfel-1e16-full.csv; break; }
-done
-[[ -n $curves ]] || skip "reference curves shared/data/curves/nsganet-xfel-1e16-full.csv not found"
+curves=$(reference_curves) || exit 77
 slurm_up
 TEST_TMP=$(mktemp -d /tmp/a4nn-t-slurm-jobs.XXXXXX)
 cd "$A4NN_ROOT_DIR" || fail "cd"

@@ -185,6 +185,10 @@ typedef struct {
 
 int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err);
 void a4nn_curves_free(a4nn_curve_set *set);
+/* Index of the recorded curve a genome replays: the curve recorded for that
+ * very genome text, else one picked by a 64-bit FNV-1a hash of the text (the
+ * replay backend and the scaling simulator agree on it). n_models > 0. */
+int a4nn_curves_pick(const a4nn_curve_set *set, const char *genome);
 
 /* Replays every model of a set through a policy as the analytics role would:
  * per model its converged epoch (-1), fitness and epochs used; and totals. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "a4nn/penguin.h"
@@ -503,6 +504,17 @@ void a4nn_curves_free(a4nn_curve_set *set)
     }
     free(set->models);
     memset(set, 0, sizeof *set);
+}
+
+int a4nn_curves_pick(const a4nn_curve_set *set, const char *genome)
+{
+    for (int i = 0; i < set->n_models; i++)
+        if (!strcmp(set->models[i].genome, genome))
+            return i;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = genome; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return (int)(h % (uint64_t)set->n_models);
 }
 
 int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *curves,

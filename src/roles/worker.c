@@ -86,14 +86,6 @@ typedef struct {
     double mean_mflops; /* of the recorded curves: replayed epochs take time in proportion */
 } worker_env;
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static int uses_gpu(const a4nn_config *cfg)
 {
     return cfg->backend == A4NN_WORKER_CUDA ||
@@ -229,12 +221,7 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
     const a4nn_curve_record *curve = NULL;
 
     if (cfg->backend == A4NN_WORKER_REPLAY) {
-        const a4nn_curve_set *cs = &env->curves;
-        for (int i = 0; i < cs->n_models && !curve; i++)
-            if (!strcmp(cs->models[i].genome, task->genome))
-                curve = &cs->models[i];
-        if (!curve)
-            curve = &cs->models[fnv1a(task->genome) % (uint64_t)cs->n_models];
+        curve = &env->curves.models[a4nn_curves_pick(&env->curves, task->genome)];
         if (curve->n_epochs < 1) {
             rc = a4nn_errorf(err, "replay: an empty curve in %s", cfg->replay_curves);
             goto out;

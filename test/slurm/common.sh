@@ -8,6 +8,18 @@ export PATH=$PATH:/usr/sbin
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIPPED: $*"; exit 77; }
 
+# Absolute path of the reference curves ($A4NN_SHARED, ../shared beside the
+# checkout, or the copy in test/reference). When none is there it says
+# SKIPPED on stderr and returns 77: curves=$(reference_curves) || exit 77
+reference_curves() {
+  local r rel=data/curves/nsganet-xfel-1e16-full.csv
+  for r in "${A4NN_SHARED:-}" "$A4NN_ROOT_DIR/../shared" "$A4NN_ROOT_DIR/test/reference"; do
+    [[ -n $r && -f $r/$rel ]] && { echo "$(cd "$r" && pwd)/$rel"; return 0; }
+  done
+  echo "SKIPPED: reference curves $rel not found" >&2
+  return 77
+}
+
 slurm_down() {
   local rc=$?
   if [[ -n ${A4NN_SLURM_DIR:-} ]]; then

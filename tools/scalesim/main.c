@@ -229,14 +229,6 @@ typedef struct {
     a4nn_error *err;
 } sim;
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 /* The reference curve a genome replays, its MFLOPs and epoch time. */
 static int model_prepare(sim *s, int id)
 {
@@ -247,13 +239,7 @@ static int model_prepare(sim *s, int id)
         return a4nn_errorf(s->err, "genome does not format");
     if (a4nn_arch_build(&s->genomes[id], 1, 127, 127, 24, 2, s->arch, s->err) != A4NN_OK)
         return A4NN_ERR;
-    const a4nn_curve_set *cs = s->rt->set;
-    int k = -1;
-    for (int i = 0; i < cs->n_models && k < 0; i++)
-        if (!strcmp(cs->models[i].genome, text))
-            k = i;
-    if (k < 0)
-        k = (int)(fnv1a(text) % (uint64_t)cs->n_models);
+    int k = a4nn_curves_pick(s->rt->set, text);
     r->curve = k;
     r->epochs = s->rt->epochs[k];
     r->fitness = s->rt->fitness[k];
