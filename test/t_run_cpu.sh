@@ -31,18 +31,9 @@ echo "ok: CPU search of 5 models on 4 ranks"
 # SIGTERM while a model trains, then --resume: the interrupted model restarts
 # from its last epoch checkpoint (trainer state) and the results equal the
 # uninterrupted run's.
-mpirun --oversubscribe -np 4 "$A4NN" run configs/default.ini "${src[@]}" --search.pop_size=3 --search.n_offspring=2 \
-  --search.n_gens=1 --train.epochs=3 --data.train_count=256 --data.val_count=128 \
-  --search.init_channels=4 --train.batch=64 --run.dir="$TMP/term" --quiet 2>"$TMP/err" & pid=$!
-for _ in $(seq 1 600); do
-  ls "$TMP/term/checkpoints" 2>/dev/null | grep -q ckpt && break; sleep 0.02; done
-kill -TERM $(pgrep -P $pid)
-wait $pid; rc=$?
-[[ $rc -eq 75 ]] || { cat "$TMP/err"; fail "interrupted run exited $rc, want 75"; }
-n=$(( $(wc -l <"$TMP/term/results.csv") - 1 ))
-echo "interrupted after $n models"
-[[ $n -lt 5 ]] || fail "run finished before SIGTERM"
-run 4 "$A4NN" run --resume "$TMP/term" --quiet || fail "resume failed"
+interrupt_and_resume 4 5 "$TMP/term" configs/default.ini "${src[@]}" --search.pop_size=3 \
+  --search.n_offspring=2 --search.n_gens=1 --train.epochs=3 --data.train_count=256 \
+  --data.val_count=128 --search.init_channels=4 --train.batch=64
 diff <(stable_results "$TMP/cpu/results.csv") <(stable_results "$TMP/term/results.csv") \
   || fail "resumed CPU results differ from the uninterrupted run"
 echo "ok: SIGTERM + resume reproduces the CPU run"

@@ -2,12 +2,6 @@
 # Bad input to a4nn run gives a clear "a4nn: ..." error and a non-zero exit:
 # unknown key, bad value, missing dataset, unusable run directories, too few ranks.
 source "$(dirname "$0")/t_run_common.inc"
-expect_err() {  # pattern, then the command
-  local pat=$1; shift
-  "$@" >"$TMP/out" 2>&1 && { cat "$TMP/out"; fail "succeeded: $*"; }
-  grep -q "a4nn: .*$pat" "$TMP/out" || { cat "$TMP/out"; fail "no 'a4nn: ...$pat' for: $*"; }
-  echo "ok: $pat"
-}
 expect_err "unknown key search.popsize" run 3 "$A4NN" run configs/default.ini --search.popsize=4 --run.dir="$TMP/a"
 expect_err "bad value 'many' for search.pop_size" run 3 "$A4NN" run configs/default.ini --search.pop_size=many --run.dir="$TMP/a"
 expect_err "bad value 'gpu9' for worker.backend" run 3 "$A4NN" run configs/default.ini --worker.backend=gpu9 --run.dir="$TMP/a"
@@ -21,6 +15,10 @@ expect_err "cannot open $TMP/none.ini" run 3 "$A4NN" run "$TMP/none.ini"
 expect_err "cannot resume $TMP/empty" bash -c "mkdir -p '$TMP/empty' && mpirun --oversubscribe -np 3 '$A4NN' run --resume '$TMP/empty'"
 expect_err "cannot resume /etc/hostname" run 3 "$A4NN" run --resume /etc/hostname
 expect_err "/dev/null/run" run 3 "$A4NN" run configs/default.ini --data.synthetic=on --run.dir=/dev/null/run
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect_err "gpu select: no GPU is visible" run 3 "$A4NN" run configs/default.ini --data.synthetic=on --worker.backend=cuda --run.dir="$TMP/nogpu"
+fi
+expect_err "worker.tf32 = on needs worker.backend = cuda or auto" run 3 "$A4NN" run configs/default.ini --data.synthetic=on --worker.tf32=on --run.dir="$TMP/tf"
 expect_err "too few" run 2 "$A4NN" run configs/default.ini --data.synthetic=on --run.dir="$TMP/b"
 # a directory that already holds a run
 C=$(curves) && {

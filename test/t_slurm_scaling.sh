@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jobs/scaling-study.sh on a real single-node Slurm (test/slurm/up.sh): the
 # same tiny replay search at 1, 2 and 4 workers; checks the collected table
-# (same models at every count, utilisation and efficiency in range) and plot.
+# (same models at every count, utilisation and efficiency in range) and plot;
+# then a tiny CPU search by one worker group of 2 ranks (--group-size 2).
 set -uo pipefail
 source "$(dirname "$0")/slurm/common.sh"
 A4NN=$A4NN_BUILD/a4nn
@@ -32,8 +33,30 @@ assert float(rows[0]["efficiency_pct"]) == 100.0
 assert float(rows[2]["time_to_solution_s"]) < float(rows[0]["time_to_solution_s"]), "4 workers were not faster than 1"
 svg = ET.parse(sys.argv[2]).getroot()
 assert len([e for e in svg.iter() if e.tag.endswith("polyline")]) == 3
+labels = [e.text for e in svg.iter() if e.tag.endswith("text")]
+assert labels.count("workers (GPUs)") == 3, labels
 print("scaling table and plot ok")
 PY
+# worker groups: one worker of 2 ranks training a tiny CPU search together
+A4NN_BUILD=$A4NN_BUILD scripts/make-default-data.sh >"$TEST_TMP/data.log" 2>&1 || fail "default data: $(cat "$TEST_TMP/data.log")"
+jobs/scaling-study.sh --site ci --workers 1 --group-size 2 --timeout 240 configs/default.ini "$TEST_TMP/groups" \
+  --search.pop_size=2 --search.n_offspring=1 --search.n_gens=1 --train.epochs=2 --data.train_count=128 \
+  --data.val_count=64 --search.init_channels=4 --train.batch=32 || fail "scaling study with groups failed"
+/usr/bin/python3 - "$TEST_TMP/groups/scaling.csv" "$TEST_TMP/groups/w1/results.csv" <<'PY' || fail "group table checks"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 1, rows
+r = rows[0]
+assert (r["workers"], r["group_size"], r["gpus"], r["ranks"], r["models"]) == ("1", "2", "2", "4", "3"), r
+assert {m["worker"] for m in csv.DictReader(open(sys.argv[2]))} == {"1"}, "not trained by the group leader"
+print("scaling study with a worker group of 2 ok")
+PY
+grep -q "1 worker group of 2 ranks" "$TEST_TMP/groups/w1/run.log" || fail "run.log does not name the group"
+grep -q ">worker groups (2 GPUs each)<" "$TEST_TMP/groups/scaling.svg" || fail "the plot does not name the groups"
+[[ ! -e "worker groups (2 GPUs each)" && ! -e "workers (GPUs)" ]] || fail "the plot's labels went to files"
+if jobs/scaling-study.sh --group-size 0 configs/replay.ini "$TEST_TMP/bad" 2>"$TEST_TMP/err"; then fail "bad --group-size accepted"; fi
+grep -q '^a4nn: scaling-study: --group-size' "$TEST_TMP/err" || fail "no a4nn: message: $(cat "$TEST_TMP/err")"
+
 # bad input
 if jobs/scaling-study.sh --max-workers x configs/replay.ini "$TEST_TMP/bad" 2>"$TEST_TMP/err"; then fail "bad --max-workers accepted"; fi
 grep -q '^a4nn: scaling-study:' "$TEST_TMP/err" || fail "no a4nn: message: $(cat "$TEST_TMP/err")"

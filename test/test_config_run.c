@@ -93,6 +93,42 @@ static void test_errors_name_the_key(void **state)
     assert_non_null(strstr(err.msg, "worker.replay_curves"));
 }
 
+static void test_worker_groups_and_gpus(void **state)
+{
+    (void)state;
+    a4nn_config c;
+    a4nn_config_defaults(&c);
+    a4nn_error err;
+    assert_int_equal(c.group_size, 1);
+    assert_int_equal(c.gpu_share, 0);
+    assert_int_equal(c.tf32, 0);
+    assert_int_equal(a4nn_config_override(&c, "--worker.group_size=4", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_override(&c, "--worker.gpu_share=on", &err), A4NN_OK);
+    assert_int_equal(c.group_size, 4);
+    assert_int_equal(c.gpu_share, 1);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_OK);
+    assert_int_equal(a4nn_config_override(&c, "--worker.group_size=0", &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "worker.group_size"));
+    /* every rank of a group needs two images of each batch */
+    assert_int_equal(a4nn_config_override(&c, "--train.batch=7", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "worker.group_size"));
+    assert_int_equal(a4nn_config_override(&c, "--train.batch=8", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_OK);
+    /* replayed curves are not trained: no groups */
+    assert_int_equal(a4nn_config_override(&c, "--worker.backend=replay", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "replay"));
+    /* TF32 is a cuda option */
+    assert_int_equal(a4nn_config_override(&c, "--worker.group_size=1", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_override(&c, "--worker.backend=cpu", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_override(&c, "--worker.tf32=on", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "worker.tf32"));
+    assert_int_equal(a4nn_config_override(&c, "--worker.backend=cuda", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_validate(&c, &err), A4NN_OK);
+}
+
 static void test_shipped_configs(void **state)
 {
     (void)state;
@@ -117,6 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_and_override),
         cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_worker_groups_and_gpus),
         cmocka_unit_test(test_shipped_configs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

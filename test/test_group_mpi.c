@@ -5,7 +5,9 @@
  * training on the full global batch: exactly up to rounding for a network
  * without BatchNorm, and closely for a decoded network with BatchNorm (whose
  * batch statistics are per rank, as in data-parallel training without
- * synchronised BatchNorm). */
+ * synchronised BatchNorm); that both ranks end with the same weights and
+ * BatchNorm statistics; and that the group's evaluation, each rank on its
+ * share of the validation set, equals one rank's on the whole set. */
 #include <math.h>
 
 #include <mpi.h>
@@ -66,8 +68,8 @@ static void plain_arch(a4nn_arch *a, int h)
 
 typedef struct {
     double loss[3];
-    float *params;
-    size_t np;
+    float *params, *buffers;
+    size_t np, nb;
 } run_result;
 
 /* trains 3 epochs of 96 images (global batch 32); group NULL = one rank */
@@ -99,17 +101,21 @@ static void train_run(const a4nn_arch *a, a4nn_group *group, run_result *out)
         a4nn_epoch_stats st;
         if (a4nn_trainer_epoch(t, &v, NULL, e, &st, NULL, NULL, &err) != A4NN_OK)
             fail_msg("epoch: %s", err.msg);
-        /* each rank reports its own half: average the loss over the group */
-        double l = st.train_loss;
+        /* the statistics are the whole group's: every image of the epoch */
+        assert_int_equal(st.images, 96);
+        out->loss[e] = st.train_loss;
         if (group) {
-            MPI_Allreduce(MPI_IN_PLACE, &l, 1, MPI_DOUBLE, MPI_SUM, a4nn_group_comm(group));
-            l /= a4nn_group_size(group);
+            double mx = st.train_loss;
+            MPI_Allreduce(MPI_IN_PLACE, &mx, 1, MPI_DOUBLE, MPI_MAX, a4nn_group_comm(group));
+            assert_true(mx == st.train_loss); /* the same on every rank */
         }
-        out->loss[e] = l;
     }
     out->np = a4nn_net_param_count(net);
     out->params = malloc(out->np * sizeof(float));
     be->download(be->ctx, out->params, a4nn_net_params(net), out->np);
+    out->nb = a4nn_net_buffer_count(net);
+    out->buffers = malloc((out->nb ? out->nb : 1) * sizeof(float));
+    be->download(be->ctx, out->buffers, a4nn_net_buffers(net), out->nb);
     a4nn_trainer_free(t);
     a4nn_net_free(net);
     a4nn_backend_free(be);
@@ -137,11 +143,19 @@ static void compare_group(const a4nn_arch *a, double loss_tol, double param_tol)
     run_result one, two;
     train_run(a, NULL, &one);
     train_run(a, g, &two);
-    /* the two ranks of the group end with identical weights */
+    /* the two ranks of the group end with identical weights and BatchNorm
+     * statistics */
     float *other = malloc(two.np * sizeof(float));
     MPI_Allreduce(two.params, other, (int)two.np, MPI_FLOAT, MPI_MAX, a4nn_group_comm(g));
     for (size_t i = 0; i < two.np; i++)
         assert_true(other[i] == two.params[i]);
+    if (two.nb) {
+        float *ob = malloc(two.nb * sizeof(float));
+        MPI_Allreduce(two.buffers, ob, (int)two.nb, MPI_FLOAT, MPI_MAX, a4nn_group_comm(g));
+        for (size_t i = 0; i < two.nb; i++)
+            assert_true(ob[i] == two.buffers[i]);
+        free(ob);
+    }
     for (int e = 0; e < 3; e++) {
         printf("rank %d epoch %d: loss full batch %.6f, group of 2 %.6f\n",
                a4nn_group_rank(g), e, one.loss[e], two.loss[e]);
@@ -151,8 +165,51 @@ static void compare_group(const a4nn_arch *a, double loss_tol, double param_tol)
     double r = rel_l2(&two, &one);
     printf("weights: relative L2 difference %.3g\n", r);
     assert_true(r <= param_tol);
-    free(other), free(one.params), free(two.params);
+    free(other), free(one.params), free(two.params), free(one.buffers), free(two.buffers);
     a4nn_group_free(g);
+}
+
+/* The same untrained network evaluated by one rank on all 77 images and by a
+ * group of 2 on 38 + 39: the same count of correct answers, the same loss. */
+static void compare_evaluation(const a4nn_arch *a)
+{
+    a4nn_error err;
+    const int h = a->tensor[0].h, n = 77;
+    float *img;
+    uint8_t *lab;
+    if (a4nn_synthetic_dataset(n, 1, h, h, 9, &img, &lab, &err) != A4NN_OK)
+        fail_msg("dataset: %s", err.msg);
+    a4nn_dataset_view v = {img, lab, n, 1, h, h};
+    a4nn_group *g = a4nn_group_create(MPI_COMM_WORLD, 2, A4NN_GROUP_MPI, &err);
+    if (!g)
+        fail_msg("group: %s", err.msg);
+    double acc[2], loss[2];
+    for (int grouped = 0; grouped < 2; grouped++) {
+        a4nn_backend *be = a4nn_backend_create("cpu", 1, 0, &err);
+        a4nn_net *net = a4nn_net_alloc(a, 32, be, 7, &err);
+        a4nn_train_config cfg;
+        a4nn_train_config_defaults(&cfg);
+        cfg.batch = 32;
+        if (grouped)
+            a4nn_group_configure(g, &cfg);
+        a4nn_trainer *t = a4nn_trainer_alloc(net, &cfg, &err);
+        if (!t)
+            fail_msg("trainer: %s", err.msg);
+        assert_int_equal(a4nn_trainer_evaluate(t, &v, &acc[grouped], &loss[grouped], &err),
+                         A4NN_OK);
+        a4nn_trainer_free(t);
+        a4nn_net_free(net);
+        a4nn_backend_free(be);
+    }
+    printf("evaluation: one rank %.4f %% loss %.6f, group of 2 %.4f %% loss %.6f\n", acc[0],
+           loss[0], acc[1], loss[1]);
+    assert_true(acc[1] == acc[0]);
+    assert_close(loss[1], loss[0], 1e-5 * fabs(loss[0]));
+    /* a fraction of 77 images, not of one rank's share */
+    assert_close(acc[0] * n / 100, floor(acc[0] * n / 100 + 0.5), 1e-9);
+    a4nn_group_free(g);
+    free(img);
+    free(lab);
 }
 
 static void test_group_plain_net(void **state)
@@ -162,6 +219,7 @@ static void test_group_plain_net(void **state)
     a4nn_arch *a = malloc(sizeof *a);
     plain_arch(a, 12);
     compare_group(a, 1e-4, 1e-4);
+    compare_evaluation(a);
     free(a);
 }
 
@@ -179,6 +237,7 @@ static void test_group_decoded_net(void **state)
         fail_msg("arch: %s", err.msg);
     /* BatchNorm statistics over 16 instead of 32 images: close, not equal */
     compare_group(a, 0.05, 0.05);
+    compare_evaluation(a);
     free(a);
 }
 
@@ -210,10 +269,10 @@ static void test_group_single_and_errors(void **state)
     /* GPU binding: a clear error without a GPU, a valid device with one */
     int dev = -1;
     if (a4nn_gpu_count() == 0) {
-        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, &err), A4NN_ERR);
+        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, NULL, &err), A4NN_ERR);
         assert_non_null(strstr(err.msg, "no GPU"));
     } else {
-        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, &err), A4NN_OK);
+        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, NULL, &err), A4NN_OK);
         assert_true(dev >= 0 && dev < a4nn_gpu_count());
     }
 }

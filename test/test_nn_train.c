@@ -177,6 +177,65 @@ static void test_bad_dataset_shape(void **s)
     free_data(&d);
 }
 
+/* Trainers of several models on one backend share a data cache: the
+ * training and validation sets become resident once, and each model trains
+ * as it does with a cache of its own. */
+static void test_data_cache_across_models(void **s)
+{
+    (void)s;
+    data d;
+    make_data(&d, 128, 12);
+    a4nn_error err;
+    a4nn_backend *be = a4nn_backend_cpu_create(2, &err);
+    a4nn_data_cache *cache = a4nn_data_cache_alloc(be);
+    double acc[2][2];
+    for (int shared = 0; shared < 2; shared++)
+        for (int k = 0; k < 2; k++) {
+            a4nn_genome g;
+            a4nn_arch *arch = malloc(sizeof *arch);
+            assert_int_equal(a4nn_genome_parse(k ? GENOME : "[[0,0,1,0,0,0,1],[0,0,0,0,0,0,0],"
+                                                        "[0,0,1,0,0,0,0]]",
+                                               0, 4, &g, &err),
+                             A4NN_OK);
+            assert_int_equal(a4nn_arch_build(&g, 1, 12, 12, 4, 2, arch, &err), A4NN_OK);
+            a4nn_net *net = a4nn_net_alloc(arch, 32, be, 3, &err);
+            a4nn_train_config cfg;
+            a4nn_train_config_defaults(&cfg);
+            cfg.epochs = 1, cfg.batch = 32, cfg.seed = 3;
+            cfg.data_cache = shared ? cache : NULL;
+            a4nn_trainer *t = a4nn_trainer_alloc(net, &cfg, &err);
+            assert_non_null(t);
+            a4nn_epoch_stats st;
+            assert_int_equal(a4nn_trainer_epoch(t, &d.train, &d.val, 0, &st, NULL, NULL, &err),
+                             A4NN_OK);
+            acc[shared][k] = st.val_acc;
+            a4nn_trainer_free(t);
+            a4nn_net_free(net);
+            free(arch);
+        }
+    assert_int_equal(a4nn_data_cache_uploads(cache), 2); /* train and val, once */
+    for (int k = 0; k < 2; k++)
+        assert_true(acc[1][k] == acc[0][k]);
+    /* a cache of another backend is refused */
+    a4nn_backend *other = a4nn_backend_cpu_create(1, &err);
+    a4nn_arch *arch = malloc(sizeof *arch);
+    a4nn_genome g;
+    assert_int_equal(a4nn_genome_parse(GENOME, 0, 4, &g, &err), A4NN_OK);
+    assert_int_equal(a4nn_arch_build(&g, 1, 12, 12, 4, 2, arch, &err), A4NN_OK);
+    a4nn_net *net = a4nn_net_alloc(arch, 32, other, 3, &err);
+    a4nn_train_config cfg;
+    a4nn_train_config_defaults(&cfg);
+    cfg.data_cache = cache;
+    assert_null(a4nn_trainer_alloc(net, &cfg, &err));
+    assert_non_null(strstr(err.msg, "another backend"));
+    a4nn_net_free(net);
+    free(arch);
+    a4nn_backend_free(other);
+    a4nn_data_cache_free(cache);
+    a4nn_backend_free(be);
+    free_data(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_should_stop_interrupts_epoch),
         cmocka_unit_test(test_deterministic_and_resumable),
         cmocka_unit_test(test_bad_dataset_shape),
+        cmocka_unit_test(test_data_cache_across_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,9 @@ typedef struct {
     char replay_curves[A4NN_PATH_MAX];
     double replay_epoch_seconds;
     int checkpoint_every; /* 0: no checkpoints */
+    int group_size;       /* worker ranks that train one model together */
+    int gpu_share;        /* allow several workers on one GPU */
+    int tf32;             /* TF32 tensor cores (cuda backend) */
     /* [analytics] */
     int analytics_ranks;
 } a4nn_config;

@@ -20,10 +20,14 @@ extern "C" {
 int a4nn_gpu_count(void);
 
 /* Picks this rank's GPU from its node-local rank (MPI_Comm_split_type with
- * MPI_COMM_TYPE_SHARED over comm): device = local_rank % a4nn_gpu_count().
- * More ranks on a node than GPUs is an error unless share is nonzero.
- * Collective over comm. */
-int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err);
+ * MPI_COMM_TYPE_SHARED over comm): device = local_rank % a4nn_gpu_count(),
+ * among the GPUs CUDA_VISIBLE_DEVICES leaves visible to the rank. The ranks
+ * of a node then compare the UUIDs of their choices: two ranks on one GPU is
+ * an error unless share is nonzero (so per-rank binding, as Slurm's
+ * --gpus-per-task gives, and one GPU per rank among all visible both work).
+ * *shared (may be NULL) receives how many ranks of the node use this rank's
+ * GPU. Collective over comm. */
+int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_error *err);
 
 /* TF32 tensor-core math for cuDNN convolutions and cuBLAS on a cuda backend
  * (off by default). An error on other backends or in a build without CUDA. */
@@ -50,9 +54,12 @@ int a4nn_group_size(const a4nn_group *g);
 int a4nn_group_index(const a4nn_group *g); /* which group this rank is in */
 MPI_Comm a4nn_group_comm(const a4nn_group *g);
 
-/* Replaces grads (n floats) by their mean over the group; the signature of
- * a4nn_train_config.allreduce_grads with the group as ctx. */
-int a4nn_group_allreduce(float *grads, size_t n, void *group);
+/* Replaces buf (n floats in the backend's memory: host for MPI, device for
+ * NCCL) by its mean over the group: a4nn_train_config.allreduce_mean. */
+int a4nn_group_allreduce(float *buf, size_t n, void *group);
+/* Replaces n host doubles by their sum over the group (MPI_Allreduce):
+ * a4nn_train_config.allreduce_sum. */
+int a4nn_group_sum(double *v, int n, void *group);
 
 /* Fills the data-parallel fields of a training configuration. */
 void a4nn_group_configure(a4nn_group *g, a4nn_train_config *cfg);

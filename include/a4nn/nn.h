@@ -169,19 +169,36 @@ typedef struct {
 int a4nn_synthetic_dataset(long n, int c, int h, int w, uint64_t seed, float **images,
                            uint8_t **labels, a4nn_error *err);
 
+/* Datasets kept resident on a backend (in GPU memory on cuda) across
+ * trainers, so that a worker copies its training and validation sets to the
+ * device once, not once per model. A trainer without one keeps its own. A
+ * dataset is recognised by its host arrays: they must stay unchanged while
+ * the cache lives. */
+typedef struct a4nn_data_cache a4nn_data_cache;
+a4nn_data_cache *a4nn_data_cache_alloc(a4nn_backend *be);
+void a4nn_data_cache_free(a4nn_data_cache *c);
+/* How many datasets it has made resident (copied) so far. */
+long a4nn_data_cache_uploads(const a4nn_data_cache *c);
+
 typedef struct {
     int epochs; /* budget: the cosine schedule spans it */
     int batch;
     double lr, momentum, weight_decay, clip;
     uint64_t seed;
-    /* Optional data parallelism: called with the flat gradient buffer (device)
-     * after backward and before clipping; must replace it by the mean over the
-     * group (MPI_Allreduce or NCCL). Returns A4NN_OK or A4NN_ERR. With a group
-     * of g ranks each rank trains batch/g images of every global batch:
-     * group_rank and group_size select the slice. */
-    int (*allreduce_grads)(float *grads, size_t n, void *ctx);
+    /* Optional data parallelism over a group of group_size ranks (MPI or
+     * NCCL), each training batch/group_size images of every global batch
+     * (group_rank selects the slice) and evaluating its share of the
+     * validation set. allreduce_mean replaces a device buffer of n floats
+     * by its mean over the group: the gradients after backward (before
+     * clipping), and the BatchNorm running statistics after each epoch, so
+     * every rank evaluates and checkpoints the same network. allreduce_sum
+     * replaces n host doubles by their sum over the group (epoch statistics).
+     * Both return A4NN_OK or A4NN_ERR and get allreduce_ctx. */
+    int (*allreduce_mean)(float *buf, size_t n, void *ctx);
+    int (*allreduce_sum)(double *v, int n, void *ctx);
     void *allreduce_ctx;
     int group_rank, group_size;
+    a4nn_data_cache *data_cache; /* optional; must outlive the trainer */
 } a4nn_train_config;
 
 void a4nn_train_config_defaults(a4nn_train_config *cfg);
@@ -203,11 +220,14 @@ void a4nn_trainer_free(a4nn_trainer *t);
 /* Trains one epoch (batch order seeded by seed and epoch, so a resumed run
  * repeats it exactly) at the cosine-scheduled learning rate, then evaluates on
  * val. should_stop (may be NULL) is polled between batches; when it returns
- * nonzero the epoch ends early with stats->stopped set. */
+ * nonzero the epoch ends early with stats->stopped set. In a group it is a
+ * collective: every rank calls it equally often and must get the same
+ * answer; the statistics are those of the whole group. */
 int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
                        const a4nn_dataset_view *val, int epoch, a4nn_epoch_stats *stats,
                        int (*should_stop)(void *), void *stop_ctx, a4nn_error *err);
-/* Accuracy (percent) and mean loss of the network in evaluation mode. */
+/* Accuracy (percent) and mean loss of the network in evaluation mode. In a
+ * group every rank evaluates its share and all get the totals (collective). */
 int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double *acc,
                           double *loss, a4nn_error *err);
 /* One SGD step on explicit device buffers x and labels (for tests/benchmarks);

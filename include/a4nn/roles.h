@@ -5,6 +5,13 @@
  *   ranks size-A .. size-1      analytics (A = analytics.ranks): PENGUIN per
  *                               model, models sharded by id % A
  *
+ * Workers form groups of G = worker.group_size consecutive ranks that train
+ * one model together (data parallel). The first rank of a group, its leader,
+ * is "the worker" of the protocol: it gets the TASKs and SHUTDOWN, sends the
+ * EPOCHs, DONEs and BYEs, receives the STOPs and writes the checkpoints; it
+ * passes TASK and SHUTDOWN on to the group and decides with it, batch by
+ * batch, when to stop. With G = 1 every worker rank is a leader.
+ *
  * Flow of one model: search --TASK--> worker --EPOCH...--> analytics
  * --PREDICTION (the epoch with its prediction)--> search; analytics --STOP-->
  * worker once the prediction has converged; worker --DONE--> analytics, which
@@ -96,8 +103,9 @@ typedef struct {
 typedef struct {
     MPI_Comm comm;
     int rank, size;
-    int local_rank;             /* rank among the ranks on this node */
-    int n_workers, n_analytics; /* workers are ranks 1..n_workers */
+    int n_workers, n_analytics; /* worker groups; their leaders: a4nn_worker_rank */
+    int group_size;             /* worker ranks per group */
+    MPI_Comm workers;           /* the worker ranks (MPI_COMM_NULL elsewhere) */
     const a4nn_config *cfg;
     const char *dir;     /* run directory */
     int resume;          /* continue the run in dir */
@@ -108,6 +116,10 @@ typedef struct {
 
 /* Rank of the analytics rank that owns model id. */
 int a4nn_analytics_rank(const a4nn_role_ctx *ctx, int model_id);
+/* Rank of the leader of worker group w (0 .. n_workers-1); the group, 0 ..
+ * n_workers-1, that a leader rank leads, or -1 for any other rank. */
+int a4nn_worker_rank(const a4nn_role_ctx *ctx, int w);
+int a4nn_worker_index(const a4nn_role_ctx *ctx, int rank);
 
 /* Run one role to the end. Return A4NN_OK, A4NN_ERR (err filled), or, for the
  * search and workers, 1 when the run was interrupted (resumable). */

@@ -34,7 +34,9 @@ static void run_usage(FILE *out)
             "       mpirun -np N a4nn run --resume DIR\n\n"
             "Runs the architecture search: rank 0 searches (NSGA-II), the last\n"
             "analytics.ranks ranks predict learning curves (PENGUIN) and stop converged\n"
-            "models, every other rank is a worker. N >= analytics.ranks + 2.\n\n"
+            "models, every other rank is a worker. N >= analytics.ranks + 2. With\n"
+            "worker.group_size = G, each G consecutive worker ranks train one model\n"
+            "together (data parallel; NCCL on GPUs, MPI_Allreduce on CPUs).\n\n"
             "The run directory (run.dir) receives commons.h5 (the data commons),\n"
             "results.csv, pareto.csv, config.ini (the resolved configuration), run.log\n"
             "and checkpoints/.\n\n"
@@ -185,10 +187,17 @@ int cmd_run(int argc, char **argv)
         absolute_path(cfg.file, sizeof cfg.file);
         absolute_path(cfg.replay_curves, sizeof cfg.replay_curves);
     }
-    if (ok && size < cfg.analytics_ranks + 2)
+    if (ok && size < cfg.analytics_ranks + 1 + cfg.group_size)
         ok = a4nn_errorf(&err, "run: %d ranks are too few: one search rank, at least one "
-                               "worker and %d analytics rank(s) need %d",
-                         size, cfg.analytics_ranks, cfg.analytics_ranks + 2) == A4NN_OK;
+                               "worker (of worker.group_size = %d ranks) and %d analytics "
+                               "rank(s) need %d",
+                         size, cfg.group_size, cfg.analytics_ranks,
+                         cfg.analytics_ranks + 1 + cfg.group_size) == A4NN_OK;
+    const int worker_ranks = size - 1 - cfg.analytics_ranks;
+    if (ok && worker_ranks % cfg.group_size)
+        ok = a4nn_errorf(&err, "run: %d worker ranks (%d ranks - 1 search - %d analytics) "
+                               "cannot form groups of worker.group_size = %d",
+                         worker_ranks, size, cfg.analytics_ranks, cfg.group_size) == A4NN_OK;
 
     /* rank 0 sets up the run directory; every rank learns the outcome */
     FILE *log = NULL;
@@ -206,12 +215,14 @@ int cmd_run(int argc, char **argv)
         return 1;
     }
 
-    int local_rank = 0;
-    MPI_Comm node;
-    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) !=
-            MPI_SUCCESS ||
-        MPI_Comm_rank(node, &local_rank) != MPI_SUCCESS || MPI_Comm_free(&node) != MPI_SUCCESS)
-        a4nn_die("run: cannot find the node-local rank (MPI_Comm_split_type failed)");
+    /* the worker ranks among themselves: GPU binding (by node-local rank
+     * among the workers) and worker groups */
+    const int is_worker = rank > 0 && rank < size - cfg.analytics_ranks;
+    MPI_Comm workers = MPI_COMM_NULL;
+    if (MPI_Comm_split(comm, is_worker ? 0 : MPI_UNDEFINED, rank, &workers) != MPI_SUCCESS)
+        a4nn_die("run: cannot make the workers' communicator (MPI_Comm_split failed)");
+    if (workers != MPI_COMM_NULL)
+        MPI_Comm_set_errhandler(workers, MPI_ERRORS_RETURN);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -224,9 +235,10 @@ int cmd_run(int argc, char **argv)
         .comm = comm,
         .rank = rank,
         .size = size,
-        .local_rank = local_rank,
         .n_analytics = cfg.analytics_ranks,
-        .n_workers = size - 1 - cfg.analytics_ranks,
+        .n_workers = worker_ranks / cfg.group_size,
+        .group_size = cfg.group_size,
+        .workers = workers,
         .cfg = &cfg,
         .dir = dir,
         .resume = resume,
@@ -266,6 +278,8 @@ int cmd_run(int argc, char **argv)
     }
     if (log)
         fclose(log);
+    if (workers != MPI_COMM_NULL)
+        MPI_Comm_free(&workers);
     /* every rank is done before any exits, so mpirun sees the search's status */
     if (MPI_Barrier(comm) != MPI_SUCCESS) {
         fprintf(stderr, "a4nn: run: rank %d: MPI_Barrier at the end failed\n", rank);

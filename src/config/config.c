@@ -47,12 +47,16 @@ static const key_desc KEYS[] = {
     {"data", "synthetic_size", K_INT, O(synthetic_size), 4, 1024, "synthetic image side"},
     {"penguin", "enabled", K_BOOL, O(penguin), 0, 1, "on: predict and stop; off: plain NSGA-Net"},
     {"worker", "backend", K_BACKEND, O(backend), 0, 0,
-     "auto (cuda when built with it and a GPU is visible, else cpu) | cpu | cuda | replay"},
+     "auto (cuda when built with it and every worker sees a GPU, else cpu) | cpu | cuda | replay"},
     {"worker", "replay_curves", K_STR, O(replay_curves), 0, 0, "reference curves CSV (replay)"},
     {"worker", "replay_epoch_seconds", K_DBL, O(replay_epoch_seconds), 0, 1e6,
      "seconds a replayed epoch takes"},
     {"worker", "checkpoint_every", K_INT, O(checkpoint_every), 0, 1000,
      "checkpoint every N epochs (0: never)"},
+    {"worker", "group_size", K_INT, O(group_size), 1, 4096,
+     "ranks that train one model together (data parallel)"},
+    {"worker", "gpu_share", K_BOOL, O(gpu_share), 0, 1, "allow several workers per GPU"},
+    {"worker", "tf32", K_BOOL, O(tf32), 0, 1, "TF32 tensor cores on the cuda backend"},
     {"analytics", "ranks", K_INT, O(analytics_ranks), 1, 100000, "analytics ranks (last ranks)"},
 };
 #undef O
@@ -100,6 +104,7 @@ void a4nn_config_defaults(a4nn_config *c)
     c->backend = A4NN_WORKER_CPU;
     c->replay_epoch_seconds = 0.01;
     c->checkpoint_every = 1;
+    c->group_size = 1;
     c->analytics_ranks = 1;
 }
 
@@ -204,7 +209,10 @@ int a4nn_config_set(a4nn_config *c, const char *section, const char *key, const 
         a4nn_penguin_config_defaults(&pc);
         a4nn_error e2;
         if (a4nn_penguin_config_set(&pc, key, value, &e2) != A4NN_OK)
-            return a4nn_errorf(err, "config: penguin.%s: %s", key, e2.msg);
+            /* name the key once: most PENGUIN messages already start with it */
+            return !strncmp(e2.msg, "penguin.", 8)
+                       ? a4nn_errorf(err, "config: %s", e2.msg)
+                       : a4nn_errorf(err, "config: penguin.%s: %s", key, e2.msg);
         if (strlen(key) >= sizeof c->penguin_key[0] || strlen(value) >= sizeof c->penguin_value[0])
             return a4nn_errorf(err, "config: penguin.%s: value too long", key);
         int slot = -1;
@@ -286,6 +294,15 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err)
                                 "worker.backend = replay");
     if (c->backend != A4NN_WORKER_REPLAY && !c->synthetic && !c->file[0])
         return a4nn_errorf(err, "config: data.file is required");
+    if (c->group_size > 1 && c->backend == A4NN_WORKER_REPLAY)
+        return a4nn_errorf(err, "config: worker.group_size = %d needs a training backend "
+                                "(cpu, cuda or auto), not replay", c->group_size);
+    if (c->batch < 2 * c->group_size)
+        return a4nn_errorf(err, "config: train.batch = %d is too small for worker.group_size = "
+                                "%d (each rank of a group needs at least 2 images of a batch)",
+                           c->batch, c->group_size);
+    if (c->tf32 && c->backend != A4NN_WORKER_CUDA && c->backend != A4NN_WORKER_AUTO)
+        return a4nn_errorf(err, "config: worker.tf32 = on needs worker.backend = cuda or auto");
     if (c->mode == A4NN_MODE_GENERATIONAL && c->n_offspring > 0 && c->n_gens > 0 &&
         c->pop_size < 2)
         return a4nn_errorf(err, "config: search.pop_size must be at least 2");

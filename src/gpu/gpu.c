@@ -1,5 +1,7 @@
 /* GPU binding and worker groups. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "a4nn/gpu.h"
@@ -32,7 +34,7 @@ int a4nn_gpu_count(void)
 #endif
 }
 
-int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err)
+int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_error *err)
 {
     MPI_Comm node;
     int rank, lrank, lsize;
@@ -42,18 +44,58 @@ int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err)
         return a4nn_errorf(err, "gpu select: MPI_Comm_split_type failed");
     MPI_Comm_rank(node, &lrank);
     MPI_Comm_size(node, &lsize);
+    const int n = a4nn_gpu_count();
+    /* every rank of the node takes part in the exchange, even one without a
+     * GPU, so that none waits for it */
+    unsigned char uuid[16] = {0};
+    int ok = n > 0;
+#ifdef A4NN_CUDA
+    if (ok) {
+        struct cudaDeviceProp prop;
+        ok = cudaGetDeviceProperties(&prop, lrank % n) == cudaSuccess;
+        if (ok)
+            memcpy(uuid, prop.uuid.bytes, sizeof uuid);
+        else
+            cudaGetLastError();
+    }
+#endif
+    unsigned char *all = a4nn_malloc((size_t)lsize * sizeof uuid);
+    int all_ok = 0;
+    if (MPI_Allgather(uuid, (int)sizeof uuid, MPI_BYTE, all, (int)sizeof uuid, MPI_BYTE, node) !=
+            MPI_SUCCESS ||
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, node) != MPI_SUCCESS) {
+        free(all);
+        MPI_Comm_free(&node);
+        return a4nn_errorf(err, "gpu select: MPI exchange among the ranks of the node failed");
+    }
     MPI_Comm_free(&node);
-    int n = a4nn_gpu_count();
-    if (n <= 0)
-        return a4nn_errorf(err, "gpu select: no GPU is visible (CUDA_VISIBLE_DEVICES=%s)",
-                           getenv("CUDA_VISIBLE_DEVICES") ? getenv("CUDA_VISIBLE_DEVICES")
-                                                          : "unset");
-    if (lsize > n && !share)
+    const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    if (!ok) {
+        free(all);
+#ifndef A4NN_CUDA
+        return a4nn_errorf(err, "gpu select: no GPU is visible: this build has no CUDA backend "
+                                "(rebuild with make CUDA=1)");
+#endif
+        return a4nn_errorf(err, "gpu select: no GPU is %s (CUDA_VISIBLE_DEVICES=%s)",
+                           n > 0 ? "usable" : "visible", cvd ? cvd : "unset");
+    }
+    if (!all_ok) {
+        free(all);
+        return a4nn_errorf(err, "gpu select: another rank on this node has no usable GPU");
+    }
+    int same = 0;
+    for (int r = 0; r < lsize; r++)
+        same += !memcmp(all + (size_t)r * sizeof uuid, uuid, sizeof uuid);
+    free(all);
+    if (same > 1 && !share)
         return a4nn_errorf(err,
-                           "gpu select: %d workers on this node but only %d GPU(s) visible "
-                           "(allow GPU sharing to run several workers per GPU)",
-                           lsize, n);
+                           "gpu select: %d ranks on this node would share GPU %d (%d visible, "
+                           "CUDA_VISIBLE_DEVICES=%s); give each rank its own GPU, or allow "
+                           "sharing (worker.gpu_share = on)",
+                           same, lrank % n, n, cvd ? cvd : "unset");
     *device = lrank % n;
+    if (shared)
+        *shared = same;
     return A4NN_OK;
 }
 
@@ -63,6 +105,40 @@ int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
     (void)be;
     (void)on;
     return a4nn_errorf(err, "TF32 needs the cuda backend, and this build has no CUDA");
+}
+#endif
+
+#ifdef A4NN_CUDA
+/* NCCL cannot put two ranks of one communicator on one GPU: say so, rather
+ * than let ncclCommInitRank fail with "invalid usage". Collective. */
+static int group_uuids_distinct(const a4nn_group *g, a4nn_error *err)
+{
+    unsigned char uuid[16] = {0};
+    int dev = -1;
+    struct cudaDeviceProp prop;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+        memcpy(uuid, prop.uuid.bytes, sizeof uuid);
+    else
+        cudaGetLastError();
+    unsigned char *all = a4nn_malloc((size_t)g->size * sizeof uuid);
+    if (MPI_Allgather(uuid, (int)sizeof uuid, MPI_BYTE, all, (int)sizeof uuid, MPI_BYTE,
+                      g->comm) != MPI_SUCCESS) {
+        free(all);
+        return a4nn_errorf(err, "worker group: MPI_Allgather of the GPU UUIDs failed");
+    }
+    for (int a = 0; a < g->size; a++)
+        for (int b = a + 1; b < g->size; b++)
+            if (!memcmp(all + (size_t)a * sizeof uuid, all + (size_t)b * sizeof uuid,
+                        sizeof uuid)) {
+                free(all);
+                return a4nn_errorf(err, "worker group %d: its ranks %d and %d are on one GPU; "
+                                        "NCCL needs a GPU of its own for every rank of a group "
+                                        "(fewer workers per node, or worker.group_size = 1 "
+                                        "with worker.gpu_share)",
+                                   g->index, a, b);
+            }
+    free(all);
+    return A4NN_OK;
 }
 #endif
 
@@ -90,6 +166,11 @@ a4nn_group *a4nn_group_create(MPI_Comm comm, int group_size, a4nn_group_kind kin
     MPI_Comm_rank(g->comm, &g->rank);
     MPI_Comm_size(g->comm, &g->size);
 #ifdef A4NN_CUDA
+    if (kind == A4NN_GROUP_NCCL && group_uuids_distinct(g, err) != A4NN_OK) {
+        MPI_Comm_free(&g->comm);
+        free(g);
+        return NULL;
+    }
     if (kind == A4NN_GROUP_NCCL) {
         ncclUniqueId id;
         ncclResult_t r = ncclSuccess;
@@ -134,7 +215,7 @@ int a4nn_group_size(const a4nn_group *g) { return g->size; }
 int a4nn_group_index(const a4nn_group *g) { return g->index; }
 MPI_Comm a4nn_group_comm(const a4nn_group *g) { return g->comm; }
 
-int a4nn_group_allreduce(float *grads, size_t n, void *vg)
+int a4nn_group_allreduce(float *buf, size_t n, void *vg)
 {
     a4nn_group *g = vg;
     if (g->size == 1)
@@ -142,8 +223,12 @@ int a4nn_group_allreduce(float *grads, size_t n, void *vg)
 #ifdef A4NN_CUDA
     if (g->kind == A4NN_GROUP_NCCL) {
         /* on the legacy default stream, ordered with the cuda backend's work */
-        if (ncclAllReduce(grads, grads, n, ncclFloat, ncclAvg, g->nccl, 0) != ncclSuccess)
+        ncclResult_t r = ncclAllReduce(buf, buf, n, ncclFloat, ncclAvg, g->nccl, 0);
+        if (r != ncclSuccess) {
+            fprintf(stderr, "a4nn: worker group %d: ncclAllReduce: %s\n", g->index,
+                    ncclGetErrorString(r));
             return A4NN_ERR;
+        }
         return A4NN_OK;
     }
 #endif
@@ -151,19 +236,30 @@ int a4nn_group_allreduce(float *grads, size_t n, void *vg)
     const size_t chunk = (size_t)1 << 30;
     for (size_t off = 0; off < n; off += chunk) {
         int cnt = (int)(n - off < chunk ? n - off : chunk);
-        if (MPI_Allreduce(MPI_IN_PLACE, grads + off, cnt, MPI_FLOAT, MPI_SUM, g->comm) !=
+        if (MPI_Allreduce(MPI_IN_PLACE, buf + off, cnt, MPI_FLOAT, MPI_SUM, g->comm) !=
             MPI_SUCCESS)
             return A4NN_ERR;
     }
     const float s = 1.0f / (float)g->size;
     for (size_t i = 0; i < n; i++)
-        grads[i] *= s;
+        buf[i] *= s;
     return A4NN_OK;
+}
+
+int a4nn_group_sum(double *v, int n, void *vg)
+{
+    a4nn_group *g = vg;
+    if (g->size == 1 || n < 1)
+        return A4NN_OK;
+    return MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, g->comm) == MPI_SUCCESS
+               ? A4NN_OK
+               : A4NN_ERR;
 }
 
 void a4nn_group_configure(a4nn_group *g, a4nn_train_config *cfg)
 {
-    cfg->allreduce_grads = a4nn_group_allreduce;
+    cfg->allreduce_mean = a4nn_group_allreduce;
+    cfg->allreduce_sum = a4nn_group_sum;
     cfg->allreduce_ctx = g;
     cfg->group_rank = g->rank;
     cfg->group_size = g->size;

@@ -32,10 +32,46 @@ typedef struct {
     const float *host_images;
     const uint8_t *host_labels;
     long n;
+    size_t sample;
     float *images; /* backend buffers (owned unless the backend shares host memory) */
     float *labels;
     int owned_images;
 } resident;
+
+/* The last two datasets made resident (train, validation). */
+struct a4nn_data_cache {
+    a4nn_backend *be;
+    resident data[2];
+    int next_slot;
+    long uploads;
+};
+
+a4nn_data_cache *a4nn_data_cache_alloc(a4nn_backend *be)
+{
+    a4nn_data_cache *c = a4nn_calloc(1, sizeof *c);
+    c->be = be;
+    return c;
+}
+
+static void resident_release(a4nn_backend *be, resident *r)
+{
+    if (r->owned_images && r->images)
+        be->free(be->ctx, r->images);
+    if (r->labels)
+        be->free(be->ctx, r->labels);
+    memset(r, 0, sizeof *r);
+}
+
+void a4nn_data_cache_free(a4nn_data_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < 2; i++)
+        resident_release(c->be, &c->data[i]);
+    free(c);
+}
+
+long a4nn_data_cache_uploads(const a4nn_data_cache *c) { return c->uploads; }
 
 struct a4nn_trainer {
     a4nn_net *net;
@@ -45,8 +81,8 @@ struct a4nn_trainer {
     long *idx;
     size_t sample;
     int local_batch;
-    resident data[2]; /* the last two datasets seen (train, validation) */
-    int next_slot;
+    a4nn_data_cache *cache; /* cfg.data_cache, or the trainer's own */
+    int own_cache;
 };
 
 a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4nn_error *err)
@@ -57,6 +93,15 @@ a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4
         return a4nn_errorf(err, "bad training configuration (batch %d, epochs %d, lr %g, "
                                 "group %d/%d)",
                            cfg->batch, cfg->epochs, cfg->lr, cfg->group_rank, cfg->group_size),
+               NULL;
+    if (cfg->group_size > 1 && (!cfg->allreduce_mean || !cfg->allreduce_sum))
+        return a4nn_errorf(err, "a group of %d ranks needs allreduce_mean and allreduce_sum",
+                           cfg->group_size),
+               NULL;
+    if (cfg->group_size > 1 && cfg->batch < 2 * cfg->group_size)
+        return a4nn_errorf(err, "batch %d is too small for a group of %d ranks (each needs at "
+                                "least 2 images for BatchNorm)",
+                           cfg->batch, cfg->group_size),
                NULL;
     a4nn_trainer *t = a4nn_calloc(1, sizeof *t);
     t->net = net;
@@ -73,24 +118,21 @@ a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4
     t->momentum = t->be->alloc(t->be->ctx, np);
     t->be->zero(t->be->ctx, t->momentum, np);
     t->idx = a4nn_calloc((size_t)mb, sizeof(long));
+    if (cfg->data_cache && cfg->data_cache->be != t->be) {
+        a4nn_trainer_free(t);
+        return a4nn_errorf(err, "the data cache belongs to another backend"), NULL;
+    }
+    t->cache = cfg->data_cache ? cfg->data_cache : a4nn_data_cache_alloc(t->be);
+    t->own_cache = !cfg->data_cache;
     return t;
-}
-
-static void resident_release(a4nn_trainer *t, resident *r)
-{
-    if (r->owned_images && r->images)
-        t->be->free(t->be->ctx, r->images);
-    if (r->labels)
-        t->be->free(t->be->ctx, r->labels);
-    memset(r, 0, sizeof *r);
 }
 
 void a4nn_trainer_free(a4nn_trainer *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < 2; i++)
-        resident_release(t, &t->data[i]);
+    if (t->own_cache)
+        a4nn_data_cache_free(t->cache);
     t->be->free(t->be->ctx, t->x);
     t->be->free(t->be->ctx, t->y);
     t->be->free(t->be->ctx, t->dlogits);
@@ -103,16 +145,18 @@ void a4nn_trainer_free(a4nn_trainer *t)
  * images in place; a GPU backend copies them to device memory once). */
 static const resident *make_resident(a4nn_trainer *t, const a4nn_dataset_view *v)
 {
+    a4nn_data_cache *c = t->cache;
     for (int i = 0; i < 2; i++)
-        if (t->data[i].host_images == v->images && t->data[i].host_labels == v->labels &&
-            t->data[i].n == v->n)
-            return &t->data[i];
-    resident *r = &t->data[t->next_slot];
-    t->next_slot ^= 1;
-    resident_release(t, r);
+        if (c->data[i].host_images == v->images && c->data[i].host_labels == v->labels &&
+            c->data[i].n == v->n && c->data[i].sample == t->sample)
+            return &c->data[i];
+    resident *r = &c->data[c->next_slot];
+    c->next_slot ^= 1;
+    resident_release(t->be, r);
     r->host_images = v->images;
     r->host_labels = v->labels;
     r->n = v->n;
+    r->sample = t->sample;
     size_t total = t->sample * (size_t)v->n;
     if (!strcmp(t->be->name, "cpu")) {
         r->images = (float *)v->images;
@@ -127,6 +171,7 @@ static const resident *make_resident(a4nn_trainer *t, const a4nn_dataset_view *v
     r->labels = t->be->alloc(t->be->ctx, (size_t)v->n);
     t->be->upload(t->be->ctx, r->labels, fl, (size_t)v->n);
     free(fl);
+    c->uploads++;
     return r;
 }
 
@@ -160,8 +205,8 @@ double a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, i
     a4nn_net_backward(net, t->dlogits, batch);
     const size_t np = a4nn_net_param_count(net);
     float *g = a4nn_net_grads(net);
-    if (t->cfg.allreduce_grads && t->cfg.allreduce_grads(g, np, t->cfg.allreduce_ctx) != A4NN_OK)
-        a4nn_die("gradient allreduce failed");
+    if (t->cfg.group_size > 1 && t->cfg.allreduce_mean(g, np, t->cfg.allreduce_ctx) != A4NN_OK)
+        a4nn_die("gradient allreduce over the worker group failed");
     if (t->cfg.clip > 0) {
         double norm = sqrt(be->sumsq(be->ctx, np, g));
         if (norm > t->cfg.clip) /* as torch.nn.utils.clip_grad_norm_ */
@@ -182,10 +227,12 @@ int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double 
     const resident *r = make_resident(t, val);
     a4nn_backend *be = t->be;
     const a4nn_arch *a = a4nn_net_arch(t->net);
-    long ok = 0;
-    double total = 0;
-    for (long s = 0; s < val->n; s += t->cfg.batch) {
-        int b = (int)(val->n - s < t->cfg.batch ? val->n - s : t->cfg.batch);
+    /* in a group each rank evaluates its contiguous share */
+    const int g = t->cfg.group_size, gr = t->cfg.group_rank;
+    const long lo = val->n * gr / g, hi = val->n * (gr + 1) / g;
+    double sums[2] = {0, 0}; /* correct, loss */
+    for (long s = lo; s < hi; s += t->cfg.batch) {
+        int b = (int)(hi - s < t->cfg.batch ? hi - s : t->cfg.batch);
         for (int i = 0; i < b; i++)
             t->idx[i] = s + i;
         be->gather(be->ctx, r->images, r->labels, t->idx, b, t->sample, t->x, t->y);
@@ -193,11 +240,13 @@ int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double 
         double l;
         int c;
         be->softmax_xent(be->ctx, b, a->n_classes, logits, t->y, NULL, &l, &c);
-        ok += c;
-        total += l;
+        sums[0] += c;
+        sums[1] += l;
     }
-    *acc = 100.0 * (double)ok / (double)val->n;
-    *loss = total / (double)val->n;
+    if (g > 1 && t->cfg.allreduce_sum(sums, 2, t->cfg.allreduce_ctx) != A4NN_OK)
+        return a4nn_errorf(err, "evaluation: allreduce over the worker group failed");
+    *acc = 100.0 * sums[0] / (double)val->n;
+    *loss = sums[1] / (double)val->n;
     return A4NN_OK;
 }
 
@@ -251,6 +300,17 @@ int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
         seen += lb;
     }
     free(perm);
+    if (g > 1) {
+        /* one set of BatchNorm statistics for the whole group, and the
+         * epoch's figures over all its images */
+        const size_t nb = a4nn_net_buffer_count(t->net);
+        double sums[3] = {(double)seen, (double)correct, loss_sum};
+        if ((nb && t->cfg.allreduce_mean(a4nn_net_buffers(t->net), nb, t->cfg.allreduce_ctx) !=
+                       A4NN_OK) ||
+            t->cfg.allreduce_sum(sums, 3, t->cfg.allreduce_ctx) != A4NN_OK)
+            return a4nn_errorf(err, "epoch %d: allreduce over the worker group failed", epoch);
+        seen = (long)sums[0], correct = (long)sums[1], loss_sum = sums[2];
+    }
     st->images = seen;
     st->train_acc = seen ? 100.0 * (double)correct / (double)seen : 0;
     st->train_loss = seen ? loss_sum / (double)seen : 0;

@@ -18,6 +18,19 @@ int a4nn_analytics_rank(const a4nn_role_ctx *ctx, int model_id)
     return ctx->size - ctx->n_analytics + (model_id % ctx->n_analytics);
 }
 
+int a4nn_worker_rank(const a4nn_role_ctx *ctx, int w)
+{
+    return 1 + w * ctx->group_size;
+}
+
+int a4nn_worker_index(const a4nn_role_ctx *ctx, int rank)
+{
+    if (rank < 1 || (rank - 1) % ctx->group_size)
+        return -1;
+    int w = (rank - 1) / ctx->group_size;
+    return w < ctx->n_workers ? w : -1;
+}
+
 void a4nn_role_nap(double seconds)
 {
     struct timespec ts;

@@ -234,9 +234,11 @@ static int finish_model(search_state *s, int id, int reused, a4nn_error *err)
 static int send_shutdown(search_state *s, int interrupt, a4nn_error *err)
 {
     a4nn_msg_shutdown m = {interrupt};
-    for (int w = 1; w <= s->ctx->n_workers; w++)
-        if (MPI_Send(&m, sizeof m, MPI_BYTE, w, A4NN_TAG_SHUTDOWN, s->ctx->comm) != MPI_SUCCESS)
-            return a4nn_errorf(err, "search: MPI_Send SHUTDOWN to rank %d failed", w);
+    for (int w = 0; w < s->ctx->n_workers; w++) {
+        const int r = a4nn_worker_rank(s->ctx, w);
+        if (MPI_Send(&m, sizeof m, MPI_BYTE, r, A4NN_TAG_SHUTDOWN, s->ctx->comm) != MPI_SUCCESS)
+            return a4nn_errorf(err, "search: MPI_Send SHUTDOWN to rank %d failed", r);
+    }
     return A4NN_OK;
 }
 
@@ -294,7 +296,7 @@ static int poll_once(search_state *s, a4nn_error *err)
                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return a4nn_errorf(err, "search: MPI_Recv DONE failed"), -1;
         if (d.model_id < 0 || d.model_id >= s->n_models || s->m[d.model_id].status != 1 ||
-            d.worker < 1 || d.worker > ctx->n_workers || s->busy[d.worker] != d.model_id)
+            a4nn_worker_index(ctx, d.worker) < 0 || s->busy[d.worker] != d.model_id)
             return a4nn_errorf(err, "search: an unexpected DONE for model %d from worker %d",
                                d.model_id, d.worker), -1;
         s->busy[d.worker] = -1;
@@ -378,10 +380,11 @@ static int add_model(search_state *s, int id, const a4nn_genome *g, a4nn_error *
 
 static int dispatch(search_state *s, int id, a4nn_error *err)
 {
-    int w = 1;
-    while (w <= s->ctx->n_workers && s->busy[w] >= 0)
-        w++;
-    if (w > s->ctx->n_workers)
+    int w = -1; /* the leader rank of the first free worker group */
+    for (int i = 0; i < s->ctx->n_workers && w < 0; i++)
+        if (s->busy[a4nn_worker_rank(s->ctx, i)] < 0)
+            w = a4nn_worker_rank(s->ctx, i);
+    if (w < 0)
         return a4nn_errorf(err, "search: no free worker");
     model_slot *ms = &s->m[id];
     a4nn_msg_task t;
@@ -741,9 +744,15 @@ int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err)
             fputs(CSV_HEADER, s.results);
     }
     if (rc == A4NN_OK) {
-        logf_(&s, "a4nn run: %s search of %d models (%d epochs each), %d workers (%s), %d "
+        char workers[96];
+        if (ctx->group_size > 1)
+            snprintf(workers, sizeof workers, "%d worker group%s of %d ranks", ctx->n_workers,
+                     ctx->n_workers == 1 ? "" : "s", ctx->group_size);
+        else
+            snprintf(workers, sizeof workers, "%d workers", ctx->n_workers);
+        logf_(&s, "a4nn run: %s search of %d models (%d epochs each), %s (%s), %d "
                   "analytics, PENGUIN %s, seed %llu, in %s%s\n",
-              a4nn_run_mode_name(cfg->mode), s.total, cfg->epochs, ctx->n_workers,
+              a4nn_run_mode_name(cfg->mode), s.total, cfg->epochs, workers,
               a4nn_worker_backend_name(cfg->backend), ctx->n_analytics,
               cfg->penguin ? "on" : "off", (unsigned long long)cfg->seed, ctx->dir,
               ctx->resume ? " (resumed)" : "");

@@ -1,5 +1,8 @@
 /* roles: the worker. Trains (cpu/cuda) or replays one genome at a time, sends
- * an EPOCH per epoch, honours STOP between batches, checkpoints per epoch. */
+ * an EPOCH per epoch, honours STOP between batches, checkpoints per epoch.
+ * In a worker group the leader does all of that; the other ranks receive the
+ * task from it, train their slice of every batch and stop when it stops. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,8 @@
 
 typedef struct {
     const a4nn_role_ctx *ctx;
+    a4nn_group *group; /* NULL: a worker of one rank */
+    int leader;        /* this rank talks to the search and the analytics */
     int model_id;
     int stop;        /* STOP received for the current model */
     int shutdown;    /* SHUTDOWN waiting from the search */
@@ -66,16 +71,63 @@ static void poll_messages(poll_state *ps)
         ps->shutdown = 1;
 }
 
+/* Between batches: the leader polls for STOP and SHUTDOWN; in a group all
+ * ranks then agree (one small allreduce, bit 1: stop, bit 2: a rank got a
+ * signal), so that they leave the batch loop together. */
 static int should_stop(void *p)
 {
     poll_state *ps = p;
-    poll_messages(ps);
-    return ps->stop || ps->shutdown || ps->interrupted || ps->mpi_failed;
+    int local = 0;
+    if (ps->leader) {
+        poll_messages(ps);
+        local = ps->stop || ps->shutdown || ps->interrupted || ps->mpi_failed;
+    }
+    if (!ps->group)
+        return local;
+    int flags = (local ? 1 : 0) | (ps->interrupted || *ps->ctx->interrupted ? 2 : 0), all = 0;
+    if (MPI_Allreduce(&flags, &all, 1, MPI_INT, MPI_BOR, a4nn_group_comm(ps->group)) !=
+        MPI_SUCCESS) {
+        ps->mpi_failed = 1;
+        return 1;
+    }
+    if (all & 2)
+        ps->interrupted = 1;
+    return all != 0;
+}
+
+/* What a group leader passes on to the other ranks of its group. */
+enum { GROUP_TASK = 1, GROUP_SHUTDOWN = 2 };
+typedef struct {
+    int32_t kind, interrupt;
+    a4nn_msg_task task;
+} group_cmd;
+
+/* Leader: sends cmd to the group. Other ranks: waits for one (nonblocking
+ * broadcast with short naps, so that an idle rank does not spin). */
+static int group_cmd_bcast(poll_state *ps, group_cmd *cmd, a4nn_error *err)
+{
+    MPI_Request req;
+    const a4nn_role_ctx *ctx = ps->ctx;
+    if (MPI_Ibcast(cmd, sizeof *cmd, MPI_BYTE, 0, a4nn_group_comm(ps->group), &req) !=
+        MPI_SUCCESS)
+        return a4nn_errorf(err, "worker %d: MPI_Ibcast to the worker group failed", ctx->rank);
+    double nap = 1e-4;
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return a4nn_errorf(err, "worker %d: MPI_Test on the worker group failed", ctx->rank);
+        if (done)
+            return A4NN_OK;
+        a4nn_role_nap(nap);
+        nap = nap < 0.002 ? nap * 2 : 0.002;
+    }
 }
 
 typedef struct {
     /* cpu/cuda */
     a4nn_backend *be;
+    a4nn_group *group; /* worker.group_size > 1 */
+    a4nn_data_cache *cache; /* the data sets on the backend, for every model */
     a4nn_split train, val;
     float *syn_x, *syn_vx;
     uint8_t *syn_y, *syn_vy;
@@ -86,10 +138,20 @@ typedef struct {
     double mean_mflops; /* of the recorded curves: replayed epochs take time in proportion */
 } worker_env;
 
-static int uses_gpu(const a4nn_config *cfg)
+/* Whether the workers train on GPUs: for auto, only when every worker rank
+ * sees one (the ranks of a group must agree; collective over the workers). */
+static int uses_gpu(const a4nn_role_ctx *ctx, int *gpu, a4nn_error *err)
 {
-    return cfg->backend == A4NN_WORKER_CUDA ||
-           (cfg->backend == A4NN_WORKER_AUTO && a4nn_gpu_count() > 0);
+    const a4nn_config *cfg = ctx->cfg;
+    int have = a4nn_gpu_count() > 0, all = 0;
+    if (cfg->backend != A4NN_WORKER_AUTO) {
+        *gpu = cfg->backend == A4NN_WORKER_CUDA;
+        return A4NN_OK;
+    }
+    if (MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, ctx->workers) != MPI_SUCCESS)
+        return a4nn_errorf(err, "worker %d: MPI_Allreduce among the workers failed", ctx->rank);
+    *gpu = all;
+    return A4NN_OK;
 }
 
 static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
@@ -110,20 +172,29 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
         env->mean_mflops = n ? sum / n : NAN;
         return A4NN_OK;
     }
-    int device = 0;
-    if (uses_gpu(cfg)) {
-        /* one GPU per worker by node-local rank (shared round robin when the
-         * node runs more workers than it has GPUs) */
-        int n_gpu = a4nn_gpu_count();
-        if (n_gpu < 1)
-            return a4nn_errorf(err, "worker %d: worker.backend = cuda but no GPU is visible "
-                                    "(or this build has no CUDA backend)", ctx->rank);
-        device = ctx->local_rank % n_gpu;
-    }
-    env->be = a4nn_backend_create(uses_gpu(cfg) ? "cuda" : "cpu", cfg->threads,
-                                  device, err);
+    int gpu = 0, device = 0;
+    if (uses_gpu(ctx, &gpu, err) != A4NN_OK)
+        return A4NN_ERR;
+    /* one GPU per worker rank by its rank among the node's workers; several
+     * per GPU only with worker.gpu_share */
+    if (gpu && a4nn_gpu_select(ctx->workers, cfg->gpu_share, &device, NULL, err) != A4NN_OK)
+        return A4NN_ERR;
+    env->be = a4nn_backend_create(gpu ? "cuda" : "cpu", cfg->threads, device, err);
     if (!env->be)
         return A4NN_ERR;
+    env->cache = a4nn_data_cache_alloc(env->be);
+    if (gpu && cfg->tf32 && a4nn_cuda_set_tf32(env->be, 1, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (cfg->group_size > 1) {
+        env->group = a4nn_group_create(ctx->workers, cfg->group_size,
+                                       gpu ? A4NN_GROUP_NCCL : A4NN_GROUP_MPI, err);
+        if (!env->group)
+            return A4NN_ERR;
+        const int w = a4nn_group_index(env->group);
+        if (a4nn_group_rank(env->group) == 0 && ctx->rank != a4nn_worker_rank(ctx, w))
+            return a4nn_errorf(err, "worker %d: leads group %d, whose leader is rank %d",
+                               ctx->rank, w, a4nn_worker_rank(ctx, w));
+    }
     if (cfg->synthetic) {
         long n = cfg->train_count > 0 ? cfg->train_count : 512;
         long nv = cfg->val_count > 0 ? cfg->val_count : 128;
@@ -150,6 +221,9 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
 
 static void env_free(worker_env *env)
 {
+    if (env->group)
+        a4nn_group_free(env->group);
+    a4nn_data_cache_free(env->cache);
     if (env->be)
         a4nn_backend_free(env->be);
     a4nn_split_free(&env->train);
@@ -236,6 +310,9 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         tc.weight_decay = cfg->weight_decay;
         tc.clip = cfg->clip;
         tc.seed = task->seed;
+        tc.data_cache = env->cache;
+        if (env->group)
+            a4nn_group_configure(env->group, &tc);
         net = a4nn_net_alloc(arch, cfg->batch, env->be, task->seed, err);
         if (!net) {
             rc = A4NN_ERR;
@@ -253,7 +330,7 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
     /* resume from this model's checkpoint (only one of this very genome) */
     a4nn_checkpoint_info ck = {.model_id = task->model_id};
     snprintf(ck.genome, sizeof ck.genome, "%s", task->genome);
-    {
+    if (ps->leader) {
         int found = 0, cn = 0;
         a4nn_checkpoint_info got;
         a4nn_epoch_row *crows = NULL;
@@ -287,6 +364,36 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         free(cstate);
         if (rc != A4NN_OK)
             goto out;
+    }
+    if (env->group) {
+        /* the group starts where its leader's checkpoint says, from the same
+         * weights, BatchNorm statistics and momentum */
+        MPI_Comm gc = a4nn_group_comm(env->group);
+        int32_t start = next;
+        if (MPI_Bcast(&start, 1, MPI_INT32_T, 0, gc) != MPI_SUCCESS) {
+            rc = a4nn_errorf(err, "worker %d: MPI_Bcast of the start epoch failed", ctx->rank);
+            goto out;
+        }
+        if (start > 0) {
+            if (n_state > (size_t)INT_MAX) {
+                rc = a4nn_errorf(err, "worker %d: a training state of %zu values is too large "
+                                      "to broadcast", ctx->rank, n_state);
+                goto out;
+            }
+            if (ps->leader)
+                a4nn_trainer_state_save(tr, start, state);
+            if (MPI_Bcast(state, (int)n_state, MPI_FLOAT, 0, gc) != MPI_SUCCESS) {
+                rc = a4nn_errorf(err, "worker %d: MPI_Bcast of the training state failed",
+                                 ctx->rank);
+                goto out;
+            }
+            int ne = 0;
+            if (!ps->leader && a4nn_trainer_state_load(tr, state, n_state, &ne, err) != A4NN_OK) {
+                rc = A4NN_ERR;
+                goto out;
+            }
+        }
+        next = start;
     }
     int saved = n_rows; /* epochs in the checkpoint file */
 
@@ -332,6 +439,8 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
         }
         rows[n_rows++] = row;
         done->seconds += row.seconds;
+        if (!ps->leader)
+            continue; /* the leader reports and checkpoints for the group */
         if ((rc = send_epoch(ctx, task, arch->mflops, &row, 0, err)) != A4NN_OK)
             goto out;
         /* the state after every epoch stays in memory, so that an interrupt
@@ -347,11 +456,14 @@ static int run_task(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_ta
             saved = n_rows;
         }
     }
-    poll_messages(ps);
+    if (ps->leader)
+        poll_messages(ps);
     if (ps->mpi_failed) {
         rc = a4nn_errorf(err, "worker %d: MPI failed while polling for STOP", ctx->rank);
         goto out;
     }
+    if (!ps->leader)
+        goto out;
     if (ps->stop)
         done->reason = A4NN_STOP_CONVERGED;
     else if (n_rows < budget)
@@ -376,15 +488,43 @@ out:
     return rc;
 }
 
-int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
+/* A rank of a group other than its leader: trains whatever the leader passes
+ * on until it passes on SHUTDOWN. Sets *interrupted. */
+static int member_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps,
+                       int *interrupted, a4nn_error *err)
 {
-    worker_env env;
-    if (env_init(ctx, &env, err) != A4NN_OK) {
-        env_free(&env);
-        return A4NN_ERR;
+    for (;;) {
+        group_cmd cmd;
+        if (group_cmd_bcast(ps, &cmd, err) != A4NN_OK)
+            return A4NN_ERR;
+        if (*ctx->interrupted)
+            *interrupted = 1;
+        if (cmd.kind == GROUP_SHUTDOWN) {
+            if (cmd.interrupt)
+                *interrupted = 1;
+            return A4NN_OK;
+        }
+        if (cmd.kind != GROUP_TASK)
+            return a4nn_errorf(err, "worker %d: unexpected command %d from the group leader",
+                               ctx->rank, (int)cmd.kind);
+        cmd.task.genome[sizeof cmd.task.genome - 1] = '\0';
+        ps->model_id = cmd.task.model_id;
+        ps->stop = ps->shutdown = 0;
+        ps->interrupted = *interrupted;
+        a4nn_msg_done done;
+        if (run_task(ctx, env, &cmd.task, ps, &done, err) != A4NN_OK)
+            return A4NN_ERR;
+        if (ps->interrupted)
+            *interrupted = 1;
     }
-    poll_state ps = {.ctx = ctx, .model_id = -1};
-    int rc = A4NN_OK, interrupted = 0;
+}
+
+/* The worker of the protocol (a group's leader, or a worker of one rank):
+ * TASKs from the search until SHUTDOWN, then BYE to the analytics ranks. */
+static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps,
+                       int *interrupted, a4nn_error *err)
+{
+    int rc = A4NN_OK;
     double nap = 1e-4;
     for (;;) {
         int flag = 0;
@@ -394,16 +534,18 @@ int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
             break;
         }
         if (*ctx->interrupted)
-            interrupted = 1;
+            *interrupted = 1;
         if (!flag) {
             /* drain stale STOPs while idle */
-            ps.model_id = -1;
-            poll_messages(&ps);
+            ps->model_id = -1;
+            poll_messages(ps);
             a4nn_role_nap(nap);
             nap = nap < 0.002 ? nap * 2 : 0.002;
             continue;
         }
         nap = 1e-4;
+        group_cmd cmd;
+        memset(&cmd, 0, sizeof cmd);
         if (st.MPI_TAG == A4NN_TAG_SHUTDOWN) {
             a4nn_msg_shutdown m;
             if (MPI_Recv(&m, sizeof m, MPI_BYTE, 0, A4NN_TAG_SHUTDOWN, ctx->comm,
@@ -412,7 +554,11 @@ int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
                 break;
             }
             if (m.interrupt)
-                interrupted = 1;
+                *interrupted = 1;
+            cmd.kind = GROUP_SHUTDOWN;
+            cmd.interrupt = m.interrupt;
+            if (ps->group && group_cmd_bcast(ps, &cmd, err) != A4NN_OK)
+                rc = A4NN_ERR;
             break;
         }
         if (st.MPI_TAG != A4NN_TAG_TASK) {
@@ -420,29 +566,34 @@ int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
                              ctx->rank, st.MPI_TAG);
             break;
         }
-        a4nn_msg_task task;
-        if (MPI_Recv(&task, sizeof task, MPI_BYTE, 0, A4NN_TAG_TASK, ctx->comm,
+        a4nn_msg_task *task = &cmd.task;
+        if (MPI_Recv(task, sizeof *task, MPI_BYTE, 0, A4NN_TAG_TASK, ctx->comm,
                      MPI_STATUS_IGNORE) != MPI_SUCCESS) {
             rc = a4nn_errorf(err, "worker %d: MPI_Recv TASK failed", ctx->rank);
             break;
         }
-        task.genome[sizeof task.genome - 1] = '\0';
-        ps.model_id = task.model_id;
-        ps.stop = ps.shutdown = 0;
-        ps.interrupted = interrupted;
-        a4nn_msg_done done;
-        if (run_task(ctx, &env, &task, &ps, &done, err) != A4NN_OK) {
+        task->genome[sizeof task->genome - 1] = '\0';
+        cmd.kind = GROUP_TASK;
+        if (ps->group && group_cmd_bcast(ps, &cmd, err) != A4NN_OK) {
             rc = A4NN_ERR;
             break;
         }
-        if (ps.interrupted)
-            interrupted = 1;
-        if (MPI_Send(&done, sizeof done, MPI_BYTE, a4nn_analytics_rank(ctx, task.model_id),
+        ps->model_id = task->model_id;
+        ps->stop = ps->shutdown = 0;
+        ps->interrupted = *interrupted;
+        a4nn_msg_done done;
+        if (run_task(ctx, env, task, ps, &done, err) != A4NN_OK) {
+            rc = A4NN_ERR;
+            break;
+        }
+        if (ps->interrupted)
+            *interrupted = 1;
+        if (MPI_Send(&done, sizeof done, MPI_BYTE, a4nn_analytics_rank(ctx, task->model_id),
                      A4NN_TAG_DONE, ctx->comm) != MPI_SUCCESS) {
             rc = a4nn_errorf(err, "worker %d: MPI_Send DONE failed", ctx->rank);
             break;
         }
-        ps.model_id = -1;
+        ps->model_id = -1;
     }
     if (rc == A4NN_OK) {
         int32_t bye = ctx->rank;
@@ -453,6 +604,21 @@ int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
                 break;
             }
     }
+    return rc;
+}
+
+int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err)
+{
+    worker_env env;
+    if (env_init(ctx, &env, err) != A4NN_OK) {
+        env_free(&env);
+        return A4NN_ERR;
+    }
+    poll_state ps = {.ctx = ctx, .group = env.group, .model_id = -1};
+    ps.leader = !env.group || a4nn_group_rank(env.group) == 0;
+    int interrupted = 0;
+    int rc = ps.leader ? leader_loop(ctx, &env, &ps, &interrupted, err)
+                       : member_loop(ctx, &env, &ps, &interrupted, err);
     env_free(&env);
     if (rc == A4NN_OK && interrupted)
         return 1;
