@@ -269,10 +269,10 @@ static void test_group_single_and_errors(void **state)
     /* GPU binding: a clear error without a GPU, a valid device with one */
     int dev = -1;
     if (a4nn_gpu_count() == 0) {
-        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, NULL, &err), A4NN_ERR);
+        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, &err), A4NN_ERR);
         assert_non_null(strstr(err.msg, "no GPU"));
     } else {
-        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, NULL, &err), A4NN_OK);
+        assert_int_equal(a4nn_gpu_select(MPI_COMM_WORLD, 1, &dev, &err), A4NN_OK);
         assert_true(dev >= 0 && dev < a4nn_gpu_count());
     }
 }

@@ -25,9 +25,8 @@ int a4nn_gpu_count(void);
  * of a node then compare the UUIDs of their choices: two ranks on one GPU is
  * an error unless share is nonzero (so per-rank binding, as Slurm's
  * --gpus-per-task gives, and one GPU per rank among all visible both work).
- * *shared (may be NULL) receives how many ranks of the node use this rank's
- * GPU. Collective over comm. */
-int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_error *err);
+ * Collective over comm. */
+int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err);
 
 /* TF32 tensor-core math for cuDNN convolutions and cuBLAS on a cuda backend
  * (off by default). An error on other backends or in a build without CUDA. */

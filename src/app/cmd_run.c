@@ -250,7 +250,7 @@ int cmd_run(int argc, char **argv)
     const char *role;
     if (rank == 0)
         rc = a4nn_role_search(&ctx, &err), role = "search";
-    else if (rank >= size - cfg.analytics_ranks)
+    else if (!is_worker)
         rc = a4nn_role_analytics(&ctx, &err), role = "analytics";
     else
         rc = a4nn_role_worker(&ctx, &err), role = "worker";

@@ -34,7 +34,42 @@ int a4nn_gpu_count(void)
 #endif
 }
 
-int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_error *err)
+enum { UUID_BYTES = 16 };
+
+/* The UUIDs of the GPUs that the ranks of comm use, gathered to every rank
+ * (UUID_BYTES each, rank order; all zero for a rank with device < 0 or whose
+ * device cannot be queried). A malloc'd array, or NULL when MPI fails.
+ * Collective over comm. */
+static unsigned char *gather_uuids(MPI_Comm comm, int device)
+{
+    unsigned char uuid[UUID_BYTES] = {0};
+#ifdef A4NN_CUDA
+    struct cudaDeviceProp prop;
+    if (device >= 0 && cudaGetDeviceProperties(&prop, device) == cudaSuccess)
+        memcpy(uuid, prop.uuid.bytes, sizeof uuid);
+    else
+        cudaGetLastError();
+#else
+    (void)device;
+#endif
+    int size;
+    MPI_Comm_size(comm, &size);
+    unsigned char *all = a4nn_malloc((size_t)size * UUID_BYTES);
+    if (MPI_Allgather(uuid, UUID_BYTES, MPI_BYTE, all, UUID_BYTES, MPI_BYTE, comm) !=
+        MPI_SUCCESS) {
+        free(all);
+        return NULL;
+    }
+    return all;
+}
+
+static int uuid_is_zero(const unsigned char *u)
+{
+    static const unsigned char zero[UUID_BYTES];
+    return !memcmp(u, zero, UUID_BYTES);
+}
+
+int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err)
 {
     MPI_Comm node;
     int rank, lrank, lsize;
@@ -47,31 +82,20 @@ int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_err
     const int n = a4nn_gpu_count();
     /* every rank of the node takes part in the exchange, even one without a
      * GPU, so that none waits for it */
-    unsigned char uuid[16] = {0};
-    int ok = n > 0;
-#ifdef A4NN_CUDA
-    if (ok) {
-        struct cudaDeviceProp prop;
-        ok = cudaGetDeviceProperties(&prop, lrank % n) == cudaSuccess;
-        if (ok)
-            memcpy(uuid, prop.uuid.bytes, sizeof uuid);
-        else
-            cudaGetLastError();
-    }
-#endif
-    unsigned char *all = a4nn_malloc((size_t)lsize * sizeof uuid);
-    int all_ok = 0;
-    if (MPI_Allgather(uuid, (int)sizeof uuid, MPI_BYTE, all, (int)sizeof uuid, MPI_BYTE, node) !=
-            MPI_SUCCESS ||
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, node) != MPI_SUCCESS) {
-        free(all);
-        MPI_Comm_free(&node);
-        return a4nn_errorf(err, "gpu select: MPI exchange among the ranks of the node failed");
-    }
+    unsigned char *all = gather_uuids(node, n > 0 ? lrank % n : -1);
     MPI_Comm_free(&node);
+    if (!all)
+        return a4nn_errorf(err, "gpu select: MPI exchange among the ranks of the node failed");
+    const unsigned char *mine = all + (size_t)lrank * UUID_BYTES;
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    int same = 0, without = 0;
+    for (int r = 0; r < lsize; r++) {
+        same += !memcmp(all + (size_t)r * UUID_BYTES, mine, UUID_BYTES);
+        without += uuid_is_zero(all + (size_t)r * UUID_BYTES);
+    }
+    const int ok = !uuid_is_zero(mine);
+    free(all);
     if (!ok) {
-        free(all);
 #ifndef A4NN_CUDA
         return a4nn_errorf(err, "gpu select: no GPU is visible: this build has no CUDA backend "
                                 "(rebuild with make CUDA=1)");
@@ -79,14 +103,8 @@ int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_err
         return a4nn_errorf(err, "gpu select: no GPU is %s (CUDA_VISIBLE_DEVICES=%s)",
                            n > 0 ? "usable" : "visible", cvd ? cvd : "unset");
     }
-    if (!all_ok) {
-        free(all);
+    if (without)
         return a4nn_errorf(err, "gpu select: another rank on this node has no usable GPU");
-    }
-    int same = 0;
-    for (int r = 0; r < lsize; r++)
-        same += !memcmp(all + (size_t)r * sizeof uuid, uuid, sizeof uuid);
-    free(all);
     if (same > 1 && !share)
         return a4nn_errorf(err,
                            "gpu select: %d ranks on this node would share GPU %d (%d visible, "
@@ -94,8 +112,6 @@ int a4nn_gpu_select(MPI_Comm comm, int share, int *device, int *shared, a4nn_err
                            "sharing (worker.gpu_share = on)",
                            same, lrank % n, n, cvd ? cvd : "unset");
     *device = lrank % n;
-    if (shared)
-        *shared = same;
     return A4NN_OK;
 }
 
@@ -113,23 +129,18 @@ int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
  * than let ncclCommInitRank fail with "invalid usage". Collective. */
 static int group_uuids_distinct(const a4nn_group *g, a4nn_error *err)
 {
-    unsigned char uuid[16] = {0};
     int dev = -1;
-    struct cudaDeviceProp prop;
-    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
-        memcpy(uuid, prop.uuid.bytes, sizeof uuid);
-    else
+    if (cudaGetDevice(&dev) != cudaSuccess) {
         cudaGetLastError();
-    unsigned char *all = a4nn_malloc((size_t)g->size * sizeof uuid);
-    if (MPI_Allgather(uuid, (int)sizeof uuid, MPI_BYTE, all, (int)sizeof uuid, MPI_BYTE,
-                      g->comm) != MPI_SUCCESS) {
-        free(all);
-        return a4nn_errorf(err, "worker group: MPI_Allgather of the GPU UUIDs failed");
+        dev = -1;
     }
+    unsigned char *all = gather_uuids(g->comm, dev);
+    if (!all)
+        return a4nn_errorf(err, "worker group: MPI_Allgather of the GPU UUIDs failed");
     for (int a = 0; a < g->size; a++)
         for (int b = a + 1; b < g->size; b++)
-            if (!memcmp(all + (size_t)a * sizeof uuid, all + (size_t)b * sizeof uuid,
-                        sizeof uuid)) {
+            if (!memcmp(all + (size_t)a * UUID_BYTES, all + (size_t)b * UUID_BYTES,
+                        UUID_BYTES)) {
                 free(all);
                 return a4nn_errorf(err, "worker group %d: its ranks %d and %d are on one GPU; "
                                         "NCCL needs a GPU of its own for every rank of a group "

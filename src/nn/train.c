@@ -103,6 +103,8 @@ a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4
                                 "least 2 images for BatchNorm)",
                            cfg->batch, cfg->group_size),
                NULL;
+    if (cfg->data_cache && cfg->data_cache->be != a4nn_net_backend(net))
+        return a4nn_errorf(err, "the data cache belongs to another backend"), NULL;
     a4nn_trainer *t = a4nn_calloc(1, sizeof *t);
     t->net = net;
     t->cfg = *cfg;
@@ -118,10 +120,6 @@ a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4
     t->momentum = t->be->alloc(t->be->ctx, np);
     t->be->zero(t->be->ctx, t->momentum, np);
     t->idx = a4nn_calloc((size_t)mb, sizeof(long));
-    if (cfg->data_cache && cfg->data_cache->be != t->be) {
-        a4nn_trainer_free(t);
-        return a4nn_errorf(err, "the data cache belongs to another backend"), NULL;
-    }
     t->cache = cfg->data_cache ? cfg->data_cache : a4nn_data_cache_alloc(t->be);
     t->own_cache = !cfg->data_cache;
     return t;

@@ -143,11 +143,11 @@ typedef struct {
 static int uses_gpu(const a4nn_role_ctx *ctx, int *gpu, a4nn_error *err)
 {
     const a4nn_config *cfg = ctx->cfg;
-    int have = a4nn_gpu_count() > 0, all = 0;
     if (cfg->backend != A4NN_WORKER_AUTO) {
         *gpu = cfg->backend == A4NN_WORKER_CUDA;
         return A4NN_OK;
     }
+    int have = a4nn_gpu_count() > 0, all = 0;
     if (MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, ctx->workers) != MPI_SUCCESS)
         return a4nn_errorf(err, "worker %d: MPI_Allreduce among the workers failed", ctx->rank);
     *gpu = all;
@@ -177,7 +177,7 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
         return A4NN_ERR;
     /* one GPU per worker rank by its rank among the node's workers; several
      * per GPU only with worker.gpu_share */
-    if (gpu && a4nn_gpu_select(ctx->workers, cfg->gpu_share, &device, NULL, err) != A4NN_OK)
+    if (gpu && a4nn_gpu_select(ctx->workers, cfg->gpu_share, &device, err) != A4NN_OK)
         return A4NN_ERR;
     env->be = a4nn_backend_create(gpu ? "cuda" : "cpu", cfg->threads, device, err);
     if (!env->be)
@@ -488,6 +488,21 @@ out:
     return rc;
 }
 
+/* One task on this rank, with the poll state reset for its model; a signal
+ * seen while it ran sets *interrupted. */
+static int task_once(const a4nn_role_ctx *ctx, worker_env *env, const a4nn_msg_task *task,
+                     poll_state *ps, a4nn_msg_done *done, int *interrupted, a4nn_error *err)
+{
+    ps->model_id = task->model_id;
+    ps->stop = ps->shutdown = 0;
+    ps->interrupted = *interrupted;
+    if (run_task(ctx, env, task, ps, done, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (ps->interrupted)
+        *interrupted = 1;
+    return A4NN_OK;
+}
+
 /* A rank of a group other than its leader: trains whatever the leader passes
  * on until it passes on SHUTDOWN. Sets *interrupted. */
 static int member_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps,
@@ -508,14 +523,9 @@ static int member_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
             return a4nn_errorf(err, "worker %d: unexpected command %d from the group leader",
                                ctx->rank, (int)cmd.kind);
         cmd.task.genome[sizeof cmd.task.genome - 1] = '\0';
-        ps->model_id = cmd.task.model_id;
-        ps->stop = ps->shutdown = 0;
-        ps->interrupted = *interrupted;
         a4nn_msg_done done;
-        if (run_task(ctx, env, &cmd.task, ps, &done, err) != A4NN_OK)
+        if (task_once(ctx, env, &cmd.task, ps, &done, interrupted, err) != A4NN_OK)
             return A4NN_ERR;
-        if (ps->interrupted)
-            *interrupted = 1;
     }
 }
 
@@ -578,16 +588,11 @@ static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
             rc = A4NN_ERR;
             break;
         }
-        ps->model_id = task->model_id;
-        ps->stop = ps->shutdown = 0;
-        ps->interrupted = *interrupted;
         a4nn_msg_done done;
-        if (run_task(ctx, env, task, ps, &done, err) != A4NN_OK) {
+        if (task_once(ctx, env, task, ps, &done, interrupted, err) != A4NN_OK) {
             rc = A4NN_ERR;
             break;
         }
-        if (ps->interrupted)
-            *interrupted = 1;
         if (MPI_Send(&done, sizeof done, MPI_BYTE, a4nn_analytics_rank(ctx, task->model_id),
                      A4NN_TAG_DONE, ctx->comm) != MPI_SUCCESS) {
             rc = a4nn_errorf(err, "worker %d: MPI_Send DONE failed", ctx->rank);
