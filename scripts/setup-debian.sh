@@ -14,12 +14,18 @@ PACKAGES=(
   libinih-dev
   libpng-dev zlib1g-dev
 )
-# Optional extras (benchmarks against PyTorch, Slurm tests, report screenshots):
-# listed in A4NN_EXTRA_PACKAGES by the scripts that need them. The report tests
-# render in headless Chromium and read commons files with h5py:
-#   A4NN_EXTRA_PACKAGES="chromium python3-h5py python3-pil"
-# The Slurm tests (test/t_slurm_*.sh) and jobs/ need a single-node Slurm:
-#   A4NN_EXTRA_PACKAGES="slurm-wlm munge"
+# `setup-debian.sh test` (what `make test` and `make bench` run) adds what the
+# tests and benchmarks use: headless Chromium for the report tests, h5py and
+# PIL to read commons files and previews, PyTorch for the export parity test
+# and the benchmarks' peer, and a single-node Slurm for the job tests.
+TEST_PACKAGES=(
+  chromium python3-h5py python3-pil python3-numpy python3-torch
+  slurm-wlm munge
+)
+if [[ ${1:-} == test ]]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
+# Anything else a site wants: A4NN_EXTRA_PACKAGES="pkg ...".
 if [[ -n "${A4NN_EXTRA_PACKAGES:-}" ]]; then
   read -r -a extra <<<"$A4NN_EXTRA_PACKAGES"
   PACKAGES+=("${extra[@]}")
