@@ -23,7 +23,10 @@
  * search has sent its last FRONT (the fitness of every finished model goes to
  * every analytics rank, so the pareto policy sees the whole current front:
  * as each model finishes in asynchronous mode, at each generation barrier in
- * generational mode).
+ * generational mode). A FRONT of a model that trained to the budget is
+ * followed by its learning curve (CURVE, the validation accuracies as
+ * doubles): the front policy calibrates on the curves of the models finished
+ * before a model was dispatched, on every analytics rank alike.
  *
  * Every message is a fixed struct sent as bytes (one binary on one kind of
  * node). Waiting ranks poll with MPI_Iprobe and short sleeps, never spin. */
@@ -47,7 +50,8 @@ enum {
     A4NN_TAG_SHUTDOWN,
     A4NN_TAG_PREDICTION,
     A4NN_TAG_BYE,
-    A4NN_TAG_FRONT
+    A4NN_TAG_FRONT,
+    A4NN_TAG_CURVE
 };
 
 enum { A4NN_STOP_BUDGET = 0, A4NN_STOP_CONVERGED = 1, A4NN_STOP_INTERRUPTED = 2 };
@@ -93,9 +97,11 @@ typedef struct {
 } a4nn_msg_shutdown;
 
 /* FRONT (search -> every analytics rank): a finished model's (MFLOPs,
- * fitness), for the pareto stopping policy; end = 1 is the last FRONT. */
+ * fitness), for the pareto and front stopping policies; end = 1 is the last
+ * FRONT. n_curve > 0: the model trained to the budget and a CURVE of n_curve
+ * doubles follows. */
 typedef struct {
-    int32_t end;
+    int32_t end, n_curve;
     double mflops, fitness;
 } a4nn_msg_front;
 
