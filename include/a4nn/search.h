@@ -224,4 +224,22 @@ int a4nn_strategy_restore(a4nn_strategy *s, const a4nn_genome *made, int n,
 /* The genome of model id (made by this strategy or restored). */
 const a4nn_genome *a4nn_strategy_genome(const a4nn_strategy *s, int id);
 
+/* ---- the scheduling loop the search role and the simulator share ----------
+ * Whenever a worker is free: a model of an earlier run to send again (resume),
+ * else the strategy's next one; when none can go out, wait for something to
+ * happen (a result, told to the strategy by the driver). Ends when nothing
+ * runs and nothing more is to be asked, or at once when halted. */
+typedef struct {
+    void *ctx;
+    int (*free_workers)(void *ctx);
+    int (*running)(void *ctx);  /* models out */
+    int (*halted)(void *ctx);   /* NULL: never (an interrupted run stops here) */
+    int (*may_ask)(void *ctx);  /* NULL: always; 0 once a compute budget is spent */
+    int (*resend)(void *ctx, a4nn_error *err); /* NULL; else 1 when it sent one */
+    int (*start)(void *ctx, int id, const a4nn_genome *g, a4nn_error *err);
+    int (*wait)(void *ctx, a4nn_error *err);
+} a4nn_search_driver;
+
+int a4nn_search_run(a4nn_strategy *s, const a4nn_search_driver *d, a4nn_error *err);
+
 #endif

@@ -485,52 +485,41 @@ static int restore_dispatched(search_state *s, a4nn_error *err)
     return rc;
 }
 
-/* A model of the resumed run that was sent out but did not finish, or -1. */
-static int next_resend(search_state *s)
+/* ---- the driver of the shared scheduling loop (a4nn_search_run) ---------- */
+static int drv_free(void *p) { return ((search_state *)p)->n_free; }
+
+static int drv_running(void *p)
 {
-    for (int id = 0; id < s->n_resend; id++)
-        if (s->m[id].status == 0)
-            return id;
-    return -1;
+    const search_state *s = p;
+    return s->ctx->n_workers - s->n_free;
 }
 
-/* The search: whenever a worker is free, the next model (one of the resumed
- * run first, else the strategy's) goes out; otherwise wait for a message. */
+static int drv_halted(void *p) { return ((search_state *)p)->interrupted; }
+
+static int drv_start(void *p, int id, const a4nn_genome *g, a4nn_error *err)
+{
+    return start_model(p, id, g, err);
+}
+
+static int drv_wait(void *p, a4nn_error *err) { return wait_one(p, err); }
+
+/* A model of the resumed run that was sent out but did not finish goes out
+ * again first: 1 when one did. */
+static int drv_resend(void *p, a4nn_error *err)
+{
+    search_state *s = p;
+    for (int id = 0; id < s->n_resend; id++)
+        if (s->m[id].status == 0)
+            return dispatch(s, id, err) == A4NN_OK ? 1 : -1;
+    return 0;
+}
+
 static int search_loop(search_state *s, a4nn_error *err)
 {
-    int asking = 1;
-    while (!s->interrupted) {
-        int waiting = 0;
-        if (s->n_free > 0) {
-            int id = next_resend(s);
-            if (id >= 0) {
-                if (dispatch(s, id, err) != A4NN_OK)
-                    return A4NN_ERR;
-                continue;
-            }
-            a4nn_genome g;
-            id = asking ? a4nn_strategy_ask(s->strategy, &g, err) : A4NN_STRATEGY_DONE;
-            if (id == A4NN_ERR)
-                return A4NN_ERR;
-            if (id >= 0) {
-                if (start_model(s, id, &g, err) != A4NN_OK)
-                    return A4NN_ERR;
-                continue;
-            }
-            asking = id != A4NN_STRATEGY_DONE;
-            waiting = id == A4NN_STRATEGY_WAIT;
-        }
-        if (s->n_free == s->ctx->n_workers) {
-            if (waiting)
-                return a4nn_errorf(err, "search: the %s strategy waits for results, but no "
-                                        "model is running",
-                                   a4nn_strategy_kind(s->strategy)->name);
-            return A4NN_OK; /* nothing running, nothing more to ask */
-        }
-        if (wait_one(s, err) != A4NN_OK)
-            return A4NN_ERR;
-    }
-    return A4NN_OK;
+    const a4nn_search_driver d = {.ctx = s, .free_workers = drv_free, .running = drv_running,
+                                  .halted = drv_halted, .resend = drv_resend,
+                                  .start = drv_start, .wait = drv_wait};
+    return a4nn_search_run(s->strategy, &d, err);
 }
 
 /* The search's objectives of models ids: (100 - fitness, MFLOPs). */

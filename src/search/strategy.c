@@ -177,3 +177,42 @@ int a4nn_strategy_select(const a4nn_strategy *s, int *ids, int n, int k)
     free(keep);
     return k;
 }
+
+int a4nn_search_run(a4nn_strategy *s, const a4nn_search_driver *d, a4nn_error *err)
+{
+    int asking = 1;
+    while (!d->halted || !d->halted(d->ctx)) {
+        int waiting = 0;
+        if (d->free_workers(d->ctx) > 0) {
+            int rc = d->resend ? d->resend(d->ctx, err) : 0;
+            if (rc != 0) {
+                if (rc < 0)
+                    return A4NN_ERR;
+                continue;
+            }
+            if (asking && d->may_ask && !d->may_ask(d->ctx))
+                asking = 0;
+            a4nn_genome g;
+            int id = asking ? a4nn_strategy_ask(s, &g, err) : A4NN_STRATEGY_DONE;
+            if (id == A4NN_ERR)
+                return A4NN_ERR;
+            if (id >= 0) {
+                if (d->start(d->ctx, id, &g, err) != A4NN_OK)
+                    return A4NN_ERR;
+                continue;
+            }
+            asking = id != A4NN_STRATEGY_DONE;
+            waiting = id == A4NN_STRATEGY_WAIT;
+        }
+        if (d->running(d->ctx) == 0) {
+            if (waiting)
+                return a4nn_errorf(err, "search: the %s strategy waits for results, but no "
+                                        "model is running",
+                                   s->type->name);
+            return A4NN_OK; /* nothing running, nothing more to ask */
+        }
+        if (d->wait(d->ctx, err) != A4NN_OK)
+            return A4NN_ERR;
+    }
+    return A4NN_OK;
+}
