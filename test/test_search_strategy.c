@@ -206,6 +206,45 @@ static void test_async_pool_exact(void **state)
     }
 }
 
+
+/* The two-objective non-dominated sort against the definition (the rank is
+ * one more than the largest rank of a dominator), with many ties. */
+static void test_sort_two_objectives(void **state)
+{
+    a4nn_rng rng;
+    a4nn_rng_seed(&rng, 3);
+    for (int trial = 0; trial < 20; trial++) {
+        int n = 1 + (int)a4nn_rng_below(&rng, 120);
+        double obj[240];
+        int rank[120], want[120];
+        for (int i = 0; i < 2 * n; i++)
+            obj[i] = (double)a4nn_rng_below(&rng, 8);
+        a4nn_nsga2_sort(n, 2, obj, rank);
+        for (int i = 0; i < n; i++)
+            want[i] = -1;
+        for (int done = 0; done < n;) /* peel fronts */
+            for (int r = 0; done < n; r++) {
+                int now[120], k = 0;
+                for (int i = 0; i < n; i++) {
+                    if (want[i] >= 0)
+                        continue;
+                    int dom = 0;
+                    for (int j = 0; j < n && !dom; j++)
+                        dom = want[j] < 0 && j != i && obj[2 * j] <= obj[2 * i] &&
+                              obj[2 * j + 1] <= obj[2 * i + 1] &&
+                              (obj[2 * j] < obj[2 * i] || obj[2 * j + 1] < obj[2 * i + 1]);
+                    if (!dom)
+                        now[k++] = i;
+                }
+                for (int a = 0; a < k; a++)
+                    want[now[a]] = r;
+                done += k;
+            }
+        for (int i = 0; i < n; i++)
+            assert_int_equal(rank[i], want[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_generational_limit),
         cmocka_unit_test(test_async_steady_state),
         cmocka_unit_test(test_async_pool_exact),
+        cmocka_unit_test(test_sort_two_objectives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
