@@ -21,6 +21,7 @@ typedef struct {
     int status; /* 0 not started, 1 running, 2 done */
     int replayed; /* epochs restored from a checkpoint in this run */
     int finished_seq, seen_at_dispatch; /* tracker: finish order; models finished at dispatch */
+    int after_budget; /* finished after the compute budget was spent (was in flight) */
     a4nn_model_record rec;
     int cap_e, cap_p;
 } model_slot;
@@ -46,6 +47,7 @@ typedef struct {
     int total, done, done_here, reused;
     long epochs_used, epochs_budget;
     double t0;
+    double hours_before; /* resume: wall time the earlier attempts took */
 } search_state;
 
 static void logf_(search_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,7 +98,7 @@ static const a4nn_model_record *find_prev(search_state *s, int id)
     return NULL;
 }
 
-static void csv_row(FILE *f, const a4nn_model_record *r)
+static void csv_row(FILE *f, const a4nn_model_record *r, int after_budget)
 {
     fprintf(f, "%d,\"%s\",%.6f,%ld,%d,%s,", r->id, r->genome, r->mflops, r->params,
             r->epochs_trained, r->stop_reason);
@@ -104,13 +106,13 @@ static void csv_row(FILE *f, const a4nn_model_record *r)
         fprintf(f, ",");
     else
         fprintf(f, "%.6f,", r->predicted);
-    fprintf(f, "%.6f,%.6f,%d,%.3f,%d\n", r->fitness, r->last_val_acc, r->worker, r->seconds,
-            r->epochs_run);
+    fprintf(f, "%.6f,%.6f,%d,%.3f,%d,%d\n", r->fitness, r->last_val_acc, r->worker, r->seconds,
+            r->epochs_run, after_budget);
 }
 
 static const char CSV_HEADER[] = "id,genome,mflops,params,epochs_trained,stop_reason,"
                                  "predicted_fitness,fitness,last_val_acc,worker,seconds,"
-                                 "epochs_run\n";
+                                 "epochs_run,after_budget\n";
 
 static void fmt_dur(double s, char *buf, size_t cap)
 {
@@ -187,6 +189,51 @@ static int track(search_state *s, model_slot *ms, int reused, a4nn_error *err)
     return k < 0 ? A4NN_ERR : A4NN_OK;
 }
 
+/* ---- the compute budget (search.budget_epochs, search.budget_hours) ------
+ * Epochs are those of the learning curves (what PENGUIN saves). With
+ * generation barriers the budget is turned into a model count at each
+ * barrier (the next generation is cut to what the epochs left can pay for,
+ * at the full epoch budget each), so a resumed run makes the same models;
+ * otherwise no new model goes out once the epochs spent, running models
+ * included, reach the budget. Models in flight at the end finish (or are
+ * stopped by PENGUIN): at most one epoch budget per worker more. */
+static double hours_spent(const search_state *s)
+{
+    return s->hours_before + (a4nn_now() - s->t0) / 3600.0;
+}
+
+static int budget_spent(const search_state *s)
+{
+    const a4nn_config *cfg = s->cfg;
+    return (cfg->budget_epochs > 0 && s->epochs_used >= cfg->budget_epochs) ||
+           (cfg->budget_hours > 0 && hours_spent(s) >= cfg->budget_hours);
+}
+
+/* With barriers: the models the epochs left pay for. */
+static void budget_limit(search_state *s)
+{
+    long left = s->cfg->budget_epochs - s->epochs_used, e = s->cfg->epochs;
+    if (!s->barriers || s->cfg->budget_epochs <= 0)
+        return;
+    long more = left > 0 ? (left + e - 1) / e : 0;
+    a4nn_strategy_limit(s->strategy, a4nn_strategy_made(s->strategy) + (int)more);
+}
+
+/* Without barriers: whether a new model may go out. */
+static int budget_may_ask(const search_state *s)
+{
+    const a4nn_config *cfg = s->cfg;
+    if (cfg->budget_hours > 0 && hours_spent(s) >= cfg->budget_hours)
+        return 0;
+    if (s->barriers || cfg->budget_epochs <= 0)
+        return 1;
+    long spent = s->epochs_used;
+    for (int id = 0; id < s->n_models; id++)
+        if (s->m[id].status == 1)
+            spent += s->m[id].rec.n_epochs;
+    return spent < cfg->budget_epochs;
+}
+
 static void progress(search_state *s, int id, int reused)
 {
     const model_slot *ms = &s->m[id];
@@ -201,10 +248,15 @@ static void progress(search_state *s, int id, int reused)
         snprintf(how, sizeof how, "(from the commons)");
     else if (ms->replayed > 0)
         snprintf(how, sizeof how, "done (continued from epoch %d)", ms->replayed);
+    char count[32]; /* models done of all, or of as many as the compute budget pays for */
+    if (s->total > 0)
+        snprintf(count, sizeof count, "%*d/%d", s->total >= 100 ? 3 : 2, s->done, s->total);
+    else
+        snprintf(count, sizeof count, "%3d", s->done);
     logf_(s,
-          "[%*d/%d] model %d %s: %2d/%d epochs (%s), fitness %6.2f %%, %8.2f MFLOPs | "
+          "[%s] model %d %s: %2d/%d epochs (%s), fitness %6.2f %%, %8.2f MFLOPs | "
           "epochs %ld/%ld, %.1f %% saved | %s elapsed, ETA %s\n",
-          (int)(s->total >= 100 ? 3 : 2), s->done, s->total, id, how,
+          count, id, how,
           r->epochs_trained, s->cfg->epochs, r->stop_reason, r->fitness, r->mflops,
           s->epochs_used, s->epochs_budget,
           s->epochs_budget ? 100.0 * (1.0 - (double)s->epochs_used / (double)s->epochs_budget) : 0,
@@ -222,8 +274,11 @@ static int on_generation(search_state *s, a4nn_error *err)
         a4nn_commons_write_search(s->commons, gen, a4nn_strategy_rng_state(s->strategy), pop, n,
                                   err) != A4NN_OK)
         return A4NN_ERR;
-    if (gen > 0)
+    budget_limit(s);
+    if (gen > 0 && s->total > 0)
         logf_(s, "generation %d/%d done\n", gen, s->cfg->n_gens);
+    else if (gen > 0)
+        logf_(s, "generation %d done (%ld epochs spent)\n", gen, s->epochs_used);
     return A4NN_OK;
 }
 
@@ -239,6 +294,7 @@ static int finish_model(search_state *s, int id, int reused, a4nn_error *err)
     if (!s->barriers && flush_front(s, err) != A4NN_OK)
         return A4NN_ERR;
     ms->status = 2;
+    ms->after_budget = budget_spent(s);
     s->done++;
     s->epochs_used += ms->rec.epochs_trained;
     s->epochs_budget += s->cfg->epochs;
@@ -246,7 +302,7 @@ static int finish_model(search_state *s, int id, int reused, a4nn_error *err)
         s->done_here++;
         if (a4nn_commons_write_model(s->commons, &ms->rec, err) != A4NN_OK)
             return A4NN_ERR;
-        csv_row(s->results, &ms->rec);
+        csv_row(s->results, &ms->rec, ms->after_budget);
         fflush(s->results);
     } else {
         s->reused++;
@@ -496,6 +552,8 @@ static int drv_running(void *p)
 
 static int drv_halted(void *p) { return ((search_state *)p)->interrupted; }
 
+static int drv_may_ask(void *p) { return budget_may_ask(p); }
+
 static int drv_start(void *p, int id, const a4nn_genome *g, a4nn_error *err)
 {
     return start_model(p, id, g, err);
@@ -517,7 +575,8 @@ static int drv_resend(void *p, a4nn_error *err)
 static int search_loop(search_state *s, a4nn_error *err)
 {
     const a4nn_search_driver d = {.ctx = s, .free_workers = drv_free, .running = drv_running,
-                                  .halted = drv_halted, .resend = drv_resend,
+                                  .halted = drv_halted, .may_ask = drv_may_ask,
+                                  .resend = drv_resend,
                                   .start = drv_start, .wait = drv_wait};
     return a4nn_search_run(s->strategy, &d, err);
 }
@@ -546,7 +605,7 @@ static int write_outputs(search_state *s, a4nn_error *err)
     int n = 0;
     for (int id = 0; id < s->n_models; id++)
         if (s->m[id].status == 2) {
-            csv_row(f, &s->m[id].rec);
+            csv_row(f, &s->m[id].rec, s->m[id].after_budget);
             n++;
         }
     if (fclose(f) != 0)
@@ -609,7 +668,7 @@ static int search_open_strategy(search_state *s, a4nn_error *err)
 {
     const a4nn_config *cfg = s->cfg;
     a4nn_strategy_config sc = {.pop_size = cfg->pop_size, .n_offspring = cfg->n_offspring,
-                               .n_gens = cfg->n_gens, .total = s->total,
+                               .n_gens = s->total > 0 ? cfg->n_gens : -1, .total = s->total,
                                .children_per_call = 1, .n_phases = cfg->n_phases,
                                .n_nodes = cfg->n_nodes, .crossover_prob = cfg->crossover_prob,
                                .mutation_prob = cfg->mutation_prob, .seed = cfg->seed};
@@ -620,6 +679,7 @@ static int search_open_strategy(search_state *s, a4nn_error *err)
     if (!s->strategy)
         return A4NN_ERR;
     s->barriers = type->barriers;
+    budget_limit(s);
     if (s->ctx->resume && !s->barriers)
         return restore_dispatched(s, err);
     return A4NN_OK;
@@ -638,6 +698,12 @@ static int search_open(search_state *s, a4nn_error *err)
         s->commons = a4nn_commons_open(path, err);
         if (!s->commons || a4nn_commons_read_models(s->commons, &s->prev, &s->n_prev, err) != A4NN_OK)
             return A4NN_ERR;
+        double first = INFINITY, last = -INFINITY; /* the earlier attempts' wall time */
+        for (int i = 0; i < s->n_prev; i++) {
+            first = fmin(first, s->prev[i].start_time);
+            last = fmax(last, s->prev[i].end_time);
+        }
+        s->hours_before = last > first ? (last - first) / 3600.0 : 0;
     } else {
         char *text = a4nn_config_text(s->cfg);
         s->commons = text ? a4nn_commons_create(path, text, s->cfg->seed, err) : NULL;
@@ -664,9 +730,19 @@ static void search_banner(search_state *s)
                  ctx->n_workers == 1 ? "" : "s", ctx->group_size);
     else
         snprintf(workers, sizeof workers, "%d workers", ctx->n_workers);
-    logf_(s, "a4nn run: %s search of %d models (%d epochs each), %s (%s), %d "
+    char size[96];
+    if (s->total > 0)
+        snprintf(size, sizeof size, "%d models", s->total);
+    else if (cfg->budget_epochs > 0 && cfg->budget_hours > 0)
+        snprintf(size, sizeof size, "a budget of %ld epochs or %g h", cfg->budget_epochs,
+                 cfg->budget_hours);
+    else if (cfg->budget_epochs > 0)
+        snprintf(size, sizeof size, "a budget of %ld epochs", cfg->budget_epochs);
+    else
+        snprintf(size, sizeof size, "a budget of %g h", cfg->budget_hours);
+    logf_(s, "a4nn run: %s search of %s (%d epochs each), %s (%s), %d "
              "analytics, PENGUIN %s, seed %llu, in %s%s\n",
-          a4nn_run_mode_name(cfg->mode), s->total, cfg->epochs, workers,
+          a4nn_run_mode_name(cfg->mode), size, cfg->epochs, workers,
           a4nn_worker_backend_name(cfg->backend), ctx->n_analytics, cfg->penguin ? "on" : "off",
           (unsigned long long)cfg->seed, ctx->dir, ctx->resume ? " (resumed)" : "");
 }
@@ -690,9 +766,14 @@ static int search_finish(search_state *s, a4nn_error *err)
     if (rc == A4NN_OK) {
         char e1[32];
         fmt_dur(a4nn_now() - s->t0, e1, sizeof e1);
-        logf_(s, "%s: %d/%d models (%d from the commons), %ld of %ld epochs trained (%.1f %% "
+        char count[48];
+        if (s->total > 0)
+            snprintf(count, sizeof count, "%d/%d", s->done, s->total);
+        else
+            snprintf(count, sizeof count, "%d (compute budget)", s->done);
+        logf_(s, "%s: %s models (%d from the commons), %ld of %ld epochs trained (%.1f %% "
                  "saved), %s\n",
-              s->interrupted ? "interrupted" : "done", s->done, s->total, s->reused,
+              s->interrupted ? "interrupted" : "done", count, s->reused,
               s->epochs_used, s->epochs_budget,
               s->epochs_budget ? 100.0 * (1.0 - (double)s->epochs_used / s->epochs_budget) : 0.0,
               e1);
@@ -721,7 +802,9 @@ int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err)
     memset(&s, 0, sizeof s);
     s.ctx = ctx;
     s.cfg = ctx->cfg;
-    s.total = a4nn_config_total_models(ctx->cfg);
+    s.total = ctx->cfg->budget_epochs > 0 || ctx->cfg->budget_hours > 0
+                  ? 0 /* the compute budget ends the search */
+                  : a4nn_config_total_models(ctx->cfg);
     s.t0 = a4nn_now();
     s.busy = a4nn_malloc((size_t)(ctx->size + 1) * sizeof *s.busy);
     for (int i = 0; i <= ctx->size; i++)

@@ -115,11 +115,21 @@ void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, doubl
     for (int i = 0; i < n; i++)
         if (rank[i] > max_rank)
             max_rank = rank[i];
+    /* the points of each front, in index order (counting sort by rank) */
+    int *start = a4nn_calloc((size_t)max_rank + 2, sizeof *start);
+    int *byrank = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *byrank);
+    for (int i = 0; i < n; i++)
+        start[rank[i] + 1]++;
+    for (int r = 0; r <= max_rank; r++)
+        start[r + 1] += start[r];
+    int *fill = a4nn_malloc((size_t)(max_rank + 1) * sizeof *fill);
+    memcpy(fill, start, (size_t)(max_rank + 1) * sizeof *fill);
+    for (int i = 0; i < n; i++)
+        byrank[fill[rank[i]]++] = i;
+    free(fill);
     for (int r = 0; r <= max_rank; r++) {
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            if (rank[i] == r)
-                idx[k++] = i;
+        int k = start[r + 1] - start[r];
+        memcpy(idx, byrank + start[r], (size_t)k * sizeof *idx);
         if (k == 0)
             continue;
         if (k <= 2) {
@@ -147,6 +157,8 @@ void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, doubl
     }
     free(idx);
     free(key);
+    free(start);
+    free(byrank);
 }
 
 void a4nn_nsga2_survivors(int n, int m, const double *obj, int k, int *chosen)
