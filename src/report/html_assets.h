@@ -15,6 +15,10 @@ extern const char *const a4nn_report_js[];
 /* Text with <, >, & and " escaped for HTML. */
 void a4nn_html_text(FILE *o, const char *s);
 
+/* The shortest text that reads back as the same double (missing for NaN and
+ * infinities). */
+void a4nn_report_shortest(FILE *o, double v, const char *missing);
+
 /* Every section of the report as static HTML with inline SVG plots. */
 void a4nn_report_write_sections(FILE *o, a4nn_report_run *const *runs, int n_runs);
 

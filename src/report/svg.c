@@ -38,15 +38,7 @@ static void num(FILE *o, double v, int d)
 /* The shortest text that reads back as the same double (data attributes). */
 static void exact(FILE *o, double v)
 {
-    if (!isfinite(v))
-        return;
-    char buf[40];
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, o);
+    a4nn_report_shortest(o, v, "");
 }
 
 /* ---- scales, ticks and frames --------------------------------------------- */
@@ -254,6 +246,16 @@ static void acc_domain(const double *v, int n, double *lo, double *hi)
     *hi = fmin(100, ceil((b + 1) / 5) * 5);
     if (*hi <= *lo)
         *hi = *lo + 5;
+}
+
+/* Closes a plot coloured by fitness and adds the colour legend (ids unique
+ * per plot and run). */
+static void plot_end(FILE *o, const fit_ranks *f, const char *plot, int r)
+{
+    char id[48];
+    snprintf(id, sizeof id, "vir-%s-%d", plot, r);
+    fputs("</svg>", o);
+    legend_fitness(o, f, id);
 }
 
 static void panel_open(FILE *o, const a4nn_report_run *run, int r)
@@ -678,10 +680,7 @@ static void section_curves(FILE *o, a4nn_report_run *const *runs, int n_runs, co
             fputs("</title></a>", o);
         }
         free(order);
-        fputs("</svg>", o);
-        char id[32];
-        snprintf(id, sizeof id, "vir-curves-%d", r);
-        legend_fitness(o, fr, id);
+        plot_end(o, fr, "curves", r);
         fprintf(o, "<div class=\"legend\">Each line is one model (x = epochs completed); a red dot "
                    "marks an early stop; a dotted line leads to the model's predicted final "
                    "accuracy (ringed dot) at the %d-epoch budget (dashed).</div></div>",
@@ -818,10 +817,7 @@ static void section_timeline(FILE *o, a4nn_report_run *const *runs, int n_runs, 
             fprintf(o, "<text x=\"%d\" y=\"%.1f\">%.0f%% idle</text>", W - 56, yy + rowH / 2 + 4,
                     t1 > t0 ? 100 * (1 - busy / (t1 - t0)) : 0.0);
         }
-        fputs("</svg>", o);
-        char id[32];
-        snprintf(id, sizeof id, "vir-timeline-%d", r);
-        legend_fitness(o, fr, id);
+        plot_end(o, fr, "timeline", r);
         fputs("<div class=\"legend\">Bars: models coloured by fitness; pink gaps: worker idle.</div></div>", o);
         free(ws);
     }
@@ -872,10 +868,7 @@ static void section_similarity(FILE *o, a4nn_report_run *const *runs, int n_runs
             fputs("</title></circle></a>", o);
         }
         free(order);
-        fputs("</svg>", o);
-        char id[32];
-        snprintf(id, sizeof id, "vir-map-%d", r);
-        legend_fitness(o, fr, id);
+        plot_end(o, fr, "map", r);
         fputs("<div class=\"legend\">Classical MDS of the distance 1 &minus; LCS similarity of the "
               "genomes' connectivity arrays; black ring: Pareto front.</div></div>", o);
     }
