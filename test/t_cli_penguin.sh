@@ -29,8 +29,10 @@ for k in ("rho", "front_regret", "front_kept", "true_front", "mean_abs_fitness_e
     assert k in d, k
 assert 0 <= d["front_kept"] <= d["true_front"] and -1 <= d["rho"] <= 1
 EOF
-"$A4NN" penguin --curves "$CSV" --policy median 2>&1 >/dev/null | grep -q 'policy median'
-"$A4NN" penguin --curves "$CSV" --policy ensemble 2>&1 >/dev/null | grep -q 'policy ensemble'
+"$A4NN" penguin --curves "$CSV" --policy median 2>"$tmp/err.txt" >/dev/null
+grep -q 'policy median' "$tmp/err.txt"
+"$A4NN" penguin --curves "$CSV" --policy ensemble 2>"$tmp/err.txt" >/dev/null
+grep -q 'policy ensemble' "$tmp/err.txt"
 "$A4NN" penguin --curve list | grep -q '^default'
 
 expect_fail() {
@@ -70,7 +72,8 @@ int a4nn_curve_plugin(a4nn_curve *c)
 CEOF
 cc -shared -fPIC -Iinclude -o "$tmp/plugin.so" "$tmp/plugin.c"
 "$A4NN" penguin --plugin "$tmp/plugin.so" --curve list | grep -q '^myexp'
-"$A4NN" penguin --curves "$CSV" --plugin "$tmp/plugin.so" --curve myexp 2>&1 >/dev/null | grep -q 'curve myexp'
+"$A4NN" penguin --curves "$CSV" --plugin "$tmp/plugin.so" --curve myexp 2>"$tmp/err.txt" >/dev/null
+grep -q 'curve myexp' "$tmp/err.txt"
 expect_fail "no working a4nn_curve_plugin" penguin --curves "$CSV" --plugin /lib/x86_64-linux-gnu/libm.so.6
 expect_fail "cannot load curve plug-in" penguin --curves "$CSV" --plugin "$tmp/none.so"
 echo "penguin plug-ins ok"
