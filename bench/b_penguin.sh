@@ -31,14 +31,8 @@ fi
 # Every policy on every learning-curve file at hand (the reference file and
 # the development corpora of scripts/make-curve-corpus.sh), replayed as a
 # search with 2 workers in flight: the figures of README "PENGUIN".
-files=()
-for d in "${A4NN_SHARED:-../shared}/data/curves" test/reference/data/curves; do
-  for f in "$d"/*.csv; do
-    [[ -f $f ]] || continue
-    case " ${files[*]} " in *" $(basename "$f") "*) continue ;; esac
-    files+=("$f")
-  done
-done
+source bench/curve_files.inc
+curve_files
 printf '%-34s %-9s %8s %6s %7s %6s %7s\n' "curves" "policy" "saved %" "rho" "regret" "kept" "|err|"
 for f in "${files[@]}"; do
   for pol in front seed fixed:10 median ensemble pareto; do

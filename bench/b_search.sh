@@ -115,14 +115,8 @@ PY
 }
 
 # ---- (a) replay ----
-files=()
-for d in "${A4NN_SHARED:-../shared}/data/curves" test/reference/data/curves; do
-  for f in "$d"/*.csv; do
-    [[ -f $f ]] || continue
-    case " ${files[*]} " in *" $(basename "$f") "*) continue ;; esac
-    files+=("$f")
-  done
-done
+source bench/curve_files.inc
+curve_files
 k=0
 for f in "${files[@]}"; do
   k=$((k + 1))

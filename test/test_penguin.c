@@ -23,6 +23,16 @@ static int teardown(void **s)
     return 0;
 }
 
+/* A tracker of the named policy with its defaults. */
+static a4nn_penguin *policy_tracker(const char *policy, a4nn_penguin_config *cfg)
+{
+    a4nn_penguin_config_defaults(cfg);
+    assert_int_equal(a4nn_penguin_config_set(cfg, "policy", policy, NULL), A4NN_OK);
+    a4nn_penguin *p = a4nn_penguin_alloc(cfg, reg, NULL);
+    assert_non_null(p);
+    return p;
+}
+
 /* Every curve's analytic Jacobian against central differences, at its start
  * point and at a perturbed point. */
 static void test_jacobians(void **s)
@@ -132,9 +142,7 @@ static void test_degenerate_input(void **s)
     assert_false(f.ok);
     /* values outside [0, 100] fit, but the seed rule never converges on them */
     a4nn_penguin_config cfg;
-    a4nn_penguin_config_defaults(&cfg);
-    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "seed", NULL), A4NN_OK);
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    a4nn_penguin *p = policy_tracker("seed", &cfg);
     a4nn_penguin_model m;
     a4nn_penguin_model_init(&m);
     a4nn_penguin_decision d;
@@ -155,9 +163,7 @@ static void test_convergence_rule(void **s)
 {
     (void)s;
     a4nn_penguin_config cfg;
-    a4nn_penguin_config_defaults(&cfg);
-    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "seed", NULL), A4NN_OK);
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    a4nn_penguin *p = policy_tracker("seed", &cfg);
     a4nn_penguin_model m;
     a4nn_penguin_model_init(&m);
     a4nn_penguin_decision d;
@@ -374,9 +380,7 @@ static void test_baseline_policies(void **s)
 {
     (void)s;
     a4nn_penguin_config cfg;
-    a4nn_penguin_config_defaults(&cfg);
-    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "fixed:4", NULL), A4NN_OK);
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    a4nn_penguin *p = policy_tracker("fixed:4", &cfg);
     a4nn_penguin_model m;
     a4nn_penguin_decision d;
     a4nn_penguin_model_init(&m);
@@ -388,8 +392,7 @@ static void test_baseline_policies(void **s)
     assert_close(d.fitness, 75, 0);
     a4nn_penguin_free(p);
 
-    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "median", NULL), A4NN_OK);
-    p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    p = policy_tracker("median", &cfg);
     /* three earlier models at 70, 80, 90 throughout: median 80 */
     for (int k = 0; k < 3; k++) {
         a4nn_penguin_model_init(&m);
@@ -425,8 +428,7 @@ static void test_front_policy(void **s)
     a4nn_penguin_config cfg;
     a4nn_penguin_config_defaults(&cfg);
     assert_string_equal(cfg.policy->name, "front"); /* the default */
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
-    assert_non_null(p);
+    a4nn_penguin *p = policy_tracker("front", &cfg);
     a4nn_front front;
     a4nn_front_init(&front);
     a4nn_penguin_model m;
