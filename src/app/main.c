@@ -10,6 +10,7 @@ static const a4nn_command commands[] = {
     {"train", "train one genome and print its learning curve", cmd_train},
     {"penguin", "replay learning curves through PENGUIN prediction and stopping", cmd_penguin},
     {"run", "run the MPI architecture search (search, workers, analytics)", cmd_run},
+    {"status", "where a search stands: models done and pending, best, front, ETA", cmd_status},
     {"report", "HTML report and summary of one or more run directories", cmd_report},
     {"export", "export a run's data commons (CSV, JSON) or a model for PyTorch", cmd_export},
     {"predict", "class probabilities of a saved network on a dataset", cmd_predict},
