@@ -160,7 +160,7 @@ expect_fail() { # expect_fail PATTERN CMD...
 expect_fail "no such run directory" "$A4NN" report "$tmp/missing"
 expect_fail "no run directory given" "$A4NN" report
 expect_fail "unknown format 'xml'" "$A4NN" export "$tmp/beamA" --format xml
-expect_fail "format csv|json is required" "$A4NN" export "$tmp/beamA"
+expect_fail "format csv|json|pytorch is required" "$A4NN" export "$tmp/beamA"
 echo "not hdf5" >"$tmp/bogus.h5"
 expect_fail "not an HDF5 file" "$A4NN" export "$tmp/bogus.h5" --format csv
 "$A4NN" report --help | grep -q "usage: a4nn report"

@@ -93,6 +93,15 @@ int a4nn_commons_read_dispatch(a4nn_commons *c, char (**genomes)[256], int *n, u
                                int *has_rng, a4nn_error *err);
 int a4nn_commons_close(a4nn_commons *c, a4nn_error *err);
 
+/* ---- reading a commons back (src/commons/read.c) ------------------------- */
+#include "a4nn/config.h"
+
+/* The run configuration stored in a commons (its config attribute): the
+ * defaults, then every key of text; keys this version does not know are
+ * skipped and counted in *n_ignored (may be NULL). A4NN_ERR when text is
+ * NULL or not INI. */
+int a4nn_commons_config(const char *text, a4nn_config *cfg, int *n_ignored, a4nn_error *err);
+
 /* ---- checkpoints ----------------------------------------------------------
  * One file per model, replaced atomically (write + rename): the model id, its
  * genome (a checkpoint of another genome is never loaded), the next epoch to

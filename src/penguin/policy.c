@@ -422,12 +422,14 @@ int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err)
     char *text = a4nn_read_file(path, &len, err);
     if (!text)
         return A4NN_ERR;
+    /* every error is formatted before `text` is freed: the fields point into it */
+    int rc = A4NN_OK;
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     char hdr_buf[1024];
     char *names[32];
     if (!line || strlen(line) >= sizeof hdr_buf) {
-        free(text);
-        return a4nn_errorf(err, "%s: empty file or bad header", path);
+        rc = a4nn_errorf(err, "%s: empty file or bad header", path);
+        goto done;
     }
     strcpy(hdr_buf, line);
     int nh = split_csv(hdr_buf, names, 32);
@@ -436,8 +438,8 @@ int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err)
         c_conv = col(names, nh, "converged"), c_gen = col(names, nh, "genome"),
         c_flops = col(names, nh, "flops");
     if (c_epoch < 0 || c_val < 0) {
-        free(text);
-        return a4nn_errorf(err, "%s: header needs at least the columns epoch and val_accs", path);
+        rc = a4nn_errorf(err, "%s: header needs at least the columns epoch and val_accs", path);
+        goto done;
     }
     int cap = 0, lineno = 1;
     a4nn_curve_record *cur = NULL;
@@ -448,19 +450,17 @@ int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err)
         char *f[32];
         int nf = split_csv(line, f, 32);
         if (nf != nh) {
-            a4nn_curves_free(set);
-            free(text);
-            return a4nn_errorf(err, "%s:%d: %d fields, the header has %d", path, lineno, nf, nh);
+            rc = a4nn_errorf(err, "%s:%d: %d fields, the header has %d", path, lineno, nf, nh);
+            goto done;
         }
         int ok = 1;
         double ep = parse_value(f[c_epoch], &ok);
         double val = parse_value(f[c_val], &ok);
         if (!ok || !(ep >= 0) || ep != floor(ep) || !(val >= 0 && val <= 100)) {
-            a4nn_curves_free(set);
-            free(text);
-            return a4nn_errorf(err, "%s:%d: bad epoch '%s' or val_accs '%s' (accuracies are "
-                                    "percentages)",
-                               path, lineno, f[c_epoch], f[c_val]);
+            rc = a4nn_errorf(err, "%s:%d: bad epoch '%s' or val_accs '%s' (accuracies are "
+                                  "percentages)",
+                             path, lineno, f[c_epoch], f[c_val]);
+            goto done;
         }
         if (ep == 0) {
             if (set->n_models == cap) {
@@ -478,20 +478,28 @@ int a4nn_curves_read(const char *path, a4nn_curve_set *set, a4nn_error *err)
             cur->mflops = c_flops >= 0 ? parse_value(f[c_flops], &ok) : NAN;
         }
         if (!cur || ep != cur->n_epochs || cur->n_epochs >= A4NN_PENGUIN_MAX_EPOCHS) {
-            a4nn_curves_free(set);
-            free(text);
-            return a4nn_errorf(err, "%s:%d: epoch %g out of sequence", path, lineno, ep);
+            rc = a4nn_errorf(err, "%s:%d: epoch %g out of sequence", path, lineno, ep);
+            goto done;
         }
         int e = cur->n_epochs++;
         cur->val_acc[e] = val;
         cur->train_acc[e] = c_train >= 0 ? parse_value(f[c_train], &ok) : NAN;
         cur->ref_pred[e] = c_pred >= 0 ? parse_value(f[c_pred], &ok) : NAN;
         cur->ref_converged[e] = c_conv >= 0 && !strcmp(f[c_conv], "True");
+        if (!ok) {
+            rc = a4nn_errorf(err, "%s:%d: a value in train_accs, predictions or flops is not a "
+                                  "number",
+                             path, lineno);
+            goto done;
+        }
     }
-    free(text);
     if (set->n_models == 0)
-        return a4nn_errorf(err, "%s: no learning curves", path);
-    return A4NN_OK;
+        rc = a4nn_errorf(err, "%s: no learning curves", path);
+done:
+    free(text);
+    if (rc != A4NN_OK)
+        a4nn_curves_free(set);
+    return rc;
 }
 
 void a4nn_curves_free(a4nn_curve_set *set)
