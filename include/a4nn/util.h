@@ -92,4 +92,8 @@ int a4nn_h5_error(a4nn_error *err, const char *what, const char *file, int line)
 
 #define A4NN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* "<program> <version>" and the features this build has (backends, HDF5,
+ * MPI), one line each, for --version. */
+void a4nn_print_version(FILE *out, const char *program);
+
 #endif

@@ -215,3 +215,23 @@ int a4nn_h5_error(a4nn_error *err, const char *what, const char *file, int line)
     H5Eclear2(H5E_DEFAULT);
     return a4nn_errorf(err, "%s failed (%s:%d): HDF5 %s", what, file, line, reason);
 }
+
+void a4nn_print_version(FILE *out, const char *program)
+{
+    fprintf(out, "%s %s\n", program, A4NN_VERSION);
+    fprintf(out, "  CPU backend: built in (OpenBLAS, OpenMP)\n");
+#ifdef A4NN_CUDA
+    fprintf(out, "  CUDA backend: built in (cuDNN, cuBLAS, NCCL)\n");
+#else
+    fprintf(out, "  CUDA backend: not built in (the build found no CUDA toolkit with cuDNN and "
+                 "NCCL)\n");
+#endif
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    fprintf(out, "  HDF5 %u.%u.%u\n", major, minor, release);
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(mpi, &len); /* callable before MPI_Init */
+    mpi[strcspn(mpi, "\n,")] = 0;
+    fprintf(out, "  MPI: %s\n", mpi);
+}
