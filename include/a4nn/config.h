@@ -28,6 +28,8 @@ typedef struct {
     /* [search] */
     int pop_size, n_offspring, n_gens, n_phases, n_nodes, init_channels;
     double crossover_prob, mutation_prob; /* mutation_prob < 0: 1 / n_bits */
+    long budget_epochs;  /* > 0: the search ends once this many epochs are spent */
+    double budget_hours; /* > 0: ... or once this much wall time has passed */
     /* [train] */
     int epochs, batch, threads;
     double lr, momentum, weight_decay, clip;
@@ -70,7 +72,8 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);
 void a4nn_config_write(const a4nn_config *c, FILE *out);
 /* The same text in a malloc'd string. */
 char *a4nn_config_text(const a4nn_config *c);
-/* Total number of models a search evaluates: pop_size + n_offspring * n_gens. */
+/* Total number of models a search evaluates: pop_size + n_offspring * n_gens
+ * (without a compute budget, which replaces the count). */
 int a4nn_config_total_models(const a4nn_config *c);
 
 const char *a4nn_run_mode_name(a4nn_run_mode m);
