@@ -17,7 +17,7 @@ version=$(sed -n 's/^#define A4NN_VERSION "\(.*\)"/\1/p' include/a4nn/util.h)
 [[ -n $version ]] || fail "no A4NN_VERSION in include/a4nn/util.h"
 
 prefix=$tmp/prefix
-make --no-print-directory install BUILD="$BUILD_DIR" PREFIX="$prefix" >"$tmp/make.log" 2>&1 ||
+make --no-print-directory install BUILD="$BUILD_DIR" PREFIX="$prefix" A4NN_PREREQS="openmpi hdf5" >"$tmp/make.log" 2>&1 ||
   { tail -n 20 "$tmp/make.log"; fail "make install PREFIX=$prefix"; }
 
 # binaries: a4nn and one a4nn-<tool> per tools/<tool>/main.c
@@ -44,6 +44,27 @@ got=$(cd "$tmp" && A4NN_ROOT=$prefix bash -c 'source "$0"; a4nn_job_dir' "$share
 [[ $got == "$share/jobs" ]] || fail "installed a4nn-job.sh finds '$got', not $share/jobs"
 echo "ok: configs, jobs, site files installed"
 
+# the installed copy runs from a new directory, as the module help shows:
+# a4nn data makes the demo data there, the installed configs find it and the
+# installed reference curves (replay.ini) without the checkout
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+mkdir "$tmp/fresh"
+(cd "$tmp/fresh" && A4NN_ROOT=$prefix "$prefix/bin/a4nn" data --default --fluence 1e16 >"$tmp/data.log" 2>&1) ||
+  { tail -n 5 "$tmp/data.log"; fail "installed a4nn data --default"; }
+[[ -s $tmp/fresh/data/default/xfel-1e16.h5 ]] || fail "a4nn data made no data/default/xfel-1e16.h5"
+(cd "$tmp/fresh" && A4NN_ROOT=$prefix mpirun --oversubscribe -np 3 "$prefix/bin/a4nn" run \
+  "$prefix/share/a4nn/configs/default.ini" --search.pop_size=2 --search.n_offspring=1 \
+  --search.n_gens=1 --train.epochs=1 --data.train_count=64 --data.val_count=32 \
+  --search.init_channels=4 --train.batch=32 --quiet >"$tmp/run.log" 2>&1) ||
+  { tail -n 5 "$tmp/run.log"; fail "installed default.ini does not run from a new directory"; }
+[[ $(tail -n +2 "$tmp/fresh/runs/default/results.csv" | wc -l) -eq 3 ]] || fail "default run: not 3 models"
+(cd "$tmp/fresh" && mpirun --oversubscribe -np 3 "$prefix/bin/a4nn" run \
+  "$prefix/share/a4nn/configs/replay.ini" --search.pop_size=3 --search.n_offspring=1 \
+  --search.n_gens=1 --worker.replay_epoch_seconds=0 --quiet >"$tmp/replay.log" 2>&1) ||
+  { tail -n 5 "$tmp/replay.log"; fail "installed replay.ini does not find the installed curves"; }
+"$prefix/bin/a4nn" --version | grep -q "CUDA backend" || fail "a4nn --version names no build features"
+echo "ok: the installed copy makes its data and runs default.ini and replay.ini from a new directory"
+
 # modulefiles: the prefix filled in
 check_modulefiles() { # modulefile dir, prefix the files must name
   local mdir=$1 want=$2 f
@@ -58,7 +79,7 @@ check_modulefiles "$mdir" "$prefix"
 
 # the Tcl modulefile in tclsh, with the module commands recording what they do
 cat >"$tmp/eval.tcl" <<'TCL'
-set env(A4NN_PREREQS) "openmpi hdf5"
+set env(A4NN_PREREQS) "ignored-at-load-time"
 array set set_env {}
 set paths {}
 set loads {}
@@ -67,7 +88,14 @@ proc prepend-path {k v} { global paths; lappend paths "$k=$v" }
 proc module-whatis {args} {}
 proc conflict {args} {}
 proc is-loaded {m} { return 0 }
-proc module {cmd args} { global loads; if {$cmd eq "load"} { lappend loads {*}$args } }
+proc module {cmd args} {
+    global loads avail
+    if {$cmd eq "load"} {
+        if {[lsearch $avail [lindex $args 0]] < 0} { error "no module [lindex $args 0]" }
+        lappend loads {*}$args
+    }
+}
+set avail [lrange $argv 1 end]
 set f [lindex $argv 0]
 set fh [open $f]; set text [read $fh]; close $fh
 if {![info complete $text]} { puts "incomplete Tcl in $f"; exit 1 }
@@ -79,12 +107,16 @@ puts "A4NN_CONFIG_DIR=$set_env(A4NN_CONFIG_DIR)"
 puts "paths=$paths"
 puts "loads=$loads"
 TCL
-out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" 2>&1) || fail "tclsh $mdir/$version: $out"
+out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" openmpi hdf5 2>&1) || fail "tclsh $mdir/$version: $out"
 for want in "A4NN_ROOT=$prefix" "A4NN_JOBS=$share/jobs" "A4NN_CONFIG_DIR=$share/configs" \
             "paths=PATH=$prefix/bin" "loads=openmpi hdf5"; do
   grep -qxF "$want" <<<"$out" || fail "Tcl modulefile: expected '$want', got: $out"
 done
-echo "ok: Tcl modulefile evaluates in tclsh: sets the installed paths, loads A4NN_PREREQS"
+out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" openmpi 2>&1) && fail "Tcl modulefile loaded without hdf5: $out"
+grep -q "a4nn: this site has no module 'hdf5'" <<<"$out" || fail "Tcl modulefile: unclear message for a missing module: $out"
+grep -q "@PREREQS@" "$mdir/$version.lua" && fail "Lua modulefile still says @PREREQS@"
+grep -qF 'local prereqs = "openmpi hdf5"' "$mdir/$version.lua" || fail "Lua modulefile: prerequisites not fixed at install"
+echo "ok: Tcl modulefile evaluates in tclsh: sets the installed paths, loads the prerequisites fixed at install, names a missing one"
 luac=$(command -v luac luac5.4 luac5.3 luac5.2 luac5.1 2>/dev/null | head -n 1)
 if [[ -n $luac ]]; then
   "$luac" -p "$mdir/$version.lua" || fail "luac -p $mdir/$version.lua"
