@@ -155,10 +155,21 @@ static void fmt_dur(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static int send_front(search_state *s, int end, double mflops, double fitness, a4nn_error *err)
+/* FRONT of a finished model (r) or the end (r NULL); the learning curve of a
+ * model that trained to the budget follows it. */
+static int send_front(search_state *s, int end, const a4nn_model_record *r, a4nn_error *err)
 {
-    a4nn_msg_front f = {end, mflops, fitness};
-    if (a4nn_send_front(s->ctx, &f, err) != A4NN_OK)
+    a4nn_msg_front f = {end, 0, r ? r->mflops : 0, r ? r->fitness : 0};
+    double *curve = NULL;
+    if (r && !strcmp(r->stop_reason, "budget") && r->n_epochs > 0) {
+        curve = a4nn_malloc(sizeof(double) * (size_t)r->n_epochs);
+        for (int e = 0; e < r->n_epochs; e++)
+            curve[e] = r->epochs[e].val_acc;
+        f.n_curve = r->n_epochs;
+    }
+    int rc = a4nn_send_front(s->ctx, &f, curve, err);
+    free(curve);
+    if (rc != A4NN_OK)
         return A4NN_ERR;
     if (!end)
         s->n_front_sent++;
@@ -178,7 +189,7 @@ static int flush_front(search_state *s, a4nn_error *err)
     qsort(s->unsent, (size_t)s->n_unsent, sizeof *s->unsent, cmp_int);
     for (int i = 0; i < s->n_unsent; i++) {
         const a4nn_model_record *r = &s->m[s->unsent[i]].rec;
-        if (send_front(s, 0, r->mflops, r->fitness, err) != A4NN_OK)
+        if (send_front(s, 0, r, err) != A4NN_OK)
             return A4NN_ERR;
     }
     s->n_unsent = 0;
@@ -808,7 +819,7 @@ static int search_finish(search_state *s, a4nn_error *err)
     if (rc == A4NN_OK && !s->interrupted)
         rc = send_shutdown(s, 0, err);
     if (rc == A4NN_OK)
-        rc = send_front(s, 1, 0, 0, err);
+        rc = send_front(s, 1, NULL, err);
     while (rc == A4NN_OK && s->byes < s->ctx->n_analytics)
         rc = wait_one(s, err);
     if (rc == A4NN_OK && !s->interrupted)
