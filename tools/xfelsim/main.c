@@ -397,19 +397,26 @@ int main(int argc, char **argv)
     double stdv = sqrt(var > 1e-12 ? var : 1e-12), mean_ph = st[2] / (double)total_images;
 
     /* attributes: written by every rank (collective metadata) */
-    attr(file, "beam_intensity", H5T_NATIVE_DOUBLE, &o.det.fluence);
-    attr(file, "photon_energy_kev", H5T_NATIVE_DOUBLE, &o.det.energy_kev);
-    attr(file, "detector_distance_m", H5T_NATIVE_DOUBLE, &o.det.distance);
-    attr(file, "pixel_size_m", H5T_NATIVE_DOUBLE, &o.det.pixel_size);
+    const struct {
+        const char *name;
+        const double *v;
+    } settings[] = {
+        {"beam_intensity", &o.det.fluence},
+        {"photon_energy_kev", &o.det.energy_kev},
+        {"detector_distance_m", &o.det.distance},
+        {"pixel_size_m", &o.det.pixel_size},
+        {"beamstop_radius_m", &o.det.beamstop},
+        {"background_photons_per_pixel", &o.det.background},
+        {"solvent_photons_per_pixel", &o.det.solvent},
+        {"detector_gain", &o.det.gain},
+        {"read_noise", &o.det.read_noise},
+        {"fluence_jitter", &o.det.jitter},
+        {"hit_offset_fwhm", &o.det.hit_offset},
+    };
+    for (size_t k = 0; k < A4NN_ARRAY_LEN(settings); k++)
+        attr(file, settings[k].name, H5T_NATIVE_DOUBLE, settings[k].v);
     attr(file, "detector_pixels", H5T_NATIVE_INT, &o.det.pixels);
     attr(file, "binning", H5T_NATIVE_INT, &o.det.bin);
-    attr(file, "beamstop_radius_m", H5T_NATIVE_DOUBLE, &o.det.beamstop);
-    attr(file, "background_photons_per_pixel", H5T_NATIVE_DOUBLE, &o.det.background);
-    attr(file, "solvent_photons_per_pixel", H5T_NATIVE_DOUBLE, &o.det.solvent);
-    attr(file, "detector_gain", H5T_NATIVE_DOUBLE, &o.det.gain);
-    attr(file, "read_noise", H5T_NATIVE_DOUBLE, &o.det.read_noise);
-    attr(file, "fluence_jitter", H5T_NATIVE_DOUBLE, &o.det.jitter);
-    attr(file, "hit_offset_fwhm", H5T_NATIVE_DOUBLE, &o.det.hit_offset);
     if (!o.pdb[0])
         attr(file, "hinge_deg", H5T_NATIVE_DOUBLE, &o.hinge);
     unsigned long long seed = o.seed;
