@@ -104,6 +104,9 @@ $(BUILD)/obj/%.cu.o: src/%.cu
 
 # the simulator's structure-factor loop: vectorised sincosf needs -ffast-math
 $(BUILD)/obj/xfel/xfel_kernel.o: CFLAGS += -ffast-math
+# the CPU backend's direct convolution: multiply-adds become FMAs (C11 mode
+# otherwise keeps them separate)
+$(BUILD)/obj/nn/backend_cpu.o: CFLAGS += -ffp-contract=fast
 
 $(LIB): $(LIB_OBJ) $(CU_OBJ)
 	@mkdir -p $(dir $@)
@@ -149,6 +152,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/a4nn/modules $(DESTDIR)$(PREFIX)/share/modulefiles/a4nn
 	install -m 755 $(BIN) $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	cp -r configs/. $(DESTDIR)$(PREFIX)/share/a4nn/configs/
+	install -d $(DESTDIR)$(PREFIX)/share/a4nn/test/reference/data/curves
+	install -m 644 test/reference/data/curves/*.csv $(DESTDIR)$(PREFIX)/share/a4nn/test/reference/data/curves/
 	cp -r jobs/. $(DESTDIR)$(PREFIX)/share/a4nn/jobs/
 	cp -r modules/sites $(DESTDIR)$(PREFIX)/share/a4nn/modules/
 	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).lua >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION).lua

@@ -19,6 +19,7 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 /* The a4nn binary as the user invoked it (argv[0]), for hints. */
 extern const char *app_program;

@@ -7,6 +7,7 @@
 #include "app.h"
 
 static const a4nn_command commands[] = {
+    {"data", "make the datasets the shipped configurations read (--default, --full)", cmd_data},
     {"genome", "decode a genome: layers, parameters, MFLOPs", cmd_genome},
     {"train", "train one genome and print its learning curve", cmd_train},
     {"penguin", "replay learning curves through PENGUIN prediction and stopping", cmd_penguin},
