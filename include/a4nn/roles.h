@@ -23,7 +23,10 @@
  * search has sent its last FRONT (the fitness of every finished model goes to
  * every analytics rank, so the pareto policy sees the whole current front:
  * as each model finishes in asynchronous mode, at each generation barrier in
- * generational mode).
+ * generational mode). A FRONT of a model that trained to the budget is
+ * followed by its learning curve (CURVE, the validation accuracies as
+ * doubles): the front policy calibrates on the curves of the models finished
+ * before a model was dispatched, on every analytics rank alike.
  *
  * Every message is a fixed struct sent as bytes (one binary on one kind of
  * node). Waiting ranks poll with MPI_Iprobe and short sleeps, never spin. */
@@ -47,7 +50,8 @@ enum {
     A4NN_TAG_SHUTDOWN,
     A4NN_TAG_PREDICTION,
     A4NN_TAG_BYE,
-    A4NN_TAG_FRONT
+    A4NN_TAG_FRONT,
+    A4NN_TAG_CURVE
 };
 
 enum { A4NN_STOP_BUDGET = 0, A4NN_STOP_CONVERGED = 1, A4NN_STOP_INTERRUPTED = 2 };
@@ -55,7 +59,9 @@ const char *a4nn_stop_reason_name(int reason);
 
 #define A4NN_GENOME_TEXT 256
 
-/* front_version: how many FRONT messages the search had sent when it
+/* epoch_budget: the model's epochs at most; the search sets it from
+ * train.epochs, and the worker and the analytics rank take it from here.
+ * front_version: how many FRONT messages the search had sent when it
  * dispatched the task. The analytics rank decides on the model's epochs only
  * once it has received that many, so in generational mode (where FRONTs go
  * out at the generation barrier) every model is judged against the front of
@@ -66,9 +72,10 @@ typedef struct {
     char genome[A4NN_GENOME_TEXT];
 } a4nn_msg_task;
 
-/* EPOCH (worker -> analytics) and PREDICTION (analytics -> search) */
+/* EPOCH (worker -> analytics) and PREDICTION (analytics -> search);
+ * epoch_budget: the TASK's, which the analytics rank judges the model by */
 typedef struct {
-    int32_t model_id, epoch, worker, replayed, front_version;
+    int32_t model_id, epoch, worker, replayed, front_version, epoch_budget;
     double train_acc, val_acc, loss, seconds, mflops;
     int32_t has_prediction, converged;
     double prediction, uncertainty;
@@ -83,7 +90,7 @@ typedef struct {
  * epochs_run: epochs the worker actually trained (more when a STOP arrived
  * while it was already in the next epoch). */
 typedef struct {
-    int32_t model_id, worker, epochs_trained, epochs_run, reason, has_prediction;
+    int32_t model_id, worker, epochs_trained, epochs_run, reason, has_prediction, epoch_budget;
     double fitness, prediction, mflops, last_val_acc, seconds, start_time, end_time;
     int64_t params;
 } a4nn_msg_done;
@@ -93,9 +100,11 @@ typedef struct {
 } a4nn_msg_shutdown;
 
 /* FRONT (search -> every analytics rank): a finished model's (MFLOPs,
- * fitness), for the pareto stopping policy; end = 1 is the last FRONT. */
+ * fitness), for the pareto and front stopping policies; end = 1 is the last
+ * FRONT. n_curve > 0: the model trained to the budget and a CURVE of n_curve
+ * doubles follows. */
 typedef struct {
-    int32_t end;
+    int32_t end, n_curve;
     double mflops, fitness;
 } a4nn_msg_front;
 
@@ -149,9 +158,13 @@ int a4nn_recv_shutdown(const a4nn_role_ctx *ctx, int src, a4nn_msg_shutdown *m, 
 /* BYE carries the sender's rank */
 int a4nn_send_bye(const a4nn_role_ctx *ctx, int dest, a4nn_error *err);
 int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err);
-/* FRONT goes to every analytics rank */
-int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, a4nn_error *err);
-int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, a4nn_error *err);
+
+/* FRONT to every analytics rank, with the n_curve accuracies of curve after
+ * it; receiving allocates *curve (NULL when n_curve is 0; the caller frees). */
+int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const double *curve,
+                    a4nn_error *err);
+int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double **curve,
+                    a4nn_error *err);
 /* Whether a message from src (or MPI_ANY_SOURCE) with tag (or MPI_ANY_TAG)
  * is waiting: *flag, and its source and tag. */
 int a4nn_probe(const a4nn_role_ctx *ctx, int src, int tag, int *flag, int *from, int *tag_out,

@@ -8,6 +8,9 @@
 #include "a4nn/util.h"
 
 #define A4NN_MAX_PHASES 6
+/* The original experiments' input: single-channel 127x127 diffraction
+ * patterns, to which the reference curves and their FLOPs counts refer. */
+#define A4NN_REFERENCE_SIDE 127
 #define A4NN_MAX_NODES 8
 /* node k (1-based, k >= 2) takes k-1 bits; plus one residual bit per phase */
 #define A4NN_MAX_PHASE_BITS (A4NN_MAX_NODES * (A4NN_MAX_NODES - 1) / 2 + 1)
@@ -115,6 +118,10 @@ const char *a4nn_op_name(a4nn_op_kind kind);
 /* NSGA-II as NSGA-Net uses it, over n points with m objectives (row-major
  * obj[i * m + j]), every objective minimised: for the search (100 - val acc,
  * MFLOPs). */
+
+/* Pareto dominance with m objectives to minimise: a is no worse than b in
+ * every objective and better in at least one. */
+int a4nn_dominates(int m, const double *a, const double *b);
 
 /* Non-dominated sorting: rank[i] = 0 for the first front, 1 for the next...
  * Returns the number of fronts. */

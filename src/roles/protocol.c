@@ -49,15 +49,14 @@ static const char *tag_name(int tag)
     return tag >= A4NN_TAG_TASK && tag <= A4NN_TAG_FRONT ? names[tag - A4NN_TAG_TASK] : "?";
 }
 
+/* "rank 3: MPI_Send DONE to rank 0 failed (protocol.c:NN): <MPI's reason>" */
 static int mpi_fail(const a4nn_role_ctx *ctx, int rc, const char *what, int tag, int peer,
                     a4nn_error *err)
 {
-    char reason[MPI_MAX_ERROR_STRING] = "";
-    int len = 0;
-    if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS)
-        snprintf(reason, sizeof reason, "MPI error %d", rc);
-    return a4nn_errorf(err, "rank %d: %s %s %s rank %d failed: %s", ctx->rank, what,
-                       tag_name(tag), !strcmp(what, "MPI_Send") ? "to" : "from", peer, reason);
+    char call[96];
+    snprintf(call, sizeof call, "rank %d: %s %s %s rank %d", ctx->rank, what, tag_name(tag),
+             !strcmp(what, "MPI_Send") ? "to" : "from", peer);
+    return a4nn_mpi_error(err, rc, call, __FILE__, __LINE__);
 }
 
 static int send_bytes(const a4nn_role_ctx *ctx, const void *m, size_t size, int dest, int tag,
@@ -163,18 +162,38 @@ int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err)
     return A4NN_OK;
 }
 
-int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, a4nn_error *err)
+int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const double *curve,
+                    a4nn_error *err)
 {
-    for (int a = 0; a < ctx->n_analytics; a++)
-        if (send_bytes(ctx, m, sizeof *m, ctx->size - ctx->n_analytics + a, A4NN_TAG_FRONT,
-                       err) != A4NN_OK)
+    for (int a = 0; a < ctx->n_analytics; a++) {
+        int dest = ctx->size - ctx->n_analytics + a, rc;
+        if (send_bytes(ctx, m, sizeof *m, dest, A4NN_TAG_FRONT, err) != A4NN_OK)
             return A4NN_ERR;
+        if (m->n_curve > 0 &&
+            (rc = MPI_Send(curve, m->n_curve, MPI_DOUBLE, dest, A4NN_TAG_CURVE, ctx->comm)) !=
+                MPI_SUCCESS)
+            return mpi_fail(ctx, rc, "MPI_Send", A4NN_TAG_CURVE, dest, err);
+    }
     return A4NN_OK;
 }
 
-int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, a4nn_error *err)
+int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double **curve,
+                    a4nn_error *err)
 {
-    return recv_bytes(ctx, m, sizeof *m, src, A4NN_TAG_FRONT, NULL, err);
+    *curve = NULL;
+    if (recv_bytes(ctx, m, sizeof *m, src, A4NN_TAG_FRONT, NULL, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (m->n_curve <= 0)
+        return A4NN_OK;
+    *curve = a4nn_malloc(sizeof(double) * (size_t)m->n_curve);
+    int rc = MPI_Recv(*curve, m->n_curve, MPI_DOUBLE, src, A4NN_TAG_CURVE, ctx->comm,
+                      MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+        free(*curve);
+        *curve = NULL;
+        return mpi_fail(ctx, rc, "MPI_Recv", A4NN_TAG_CURVE, src, err);
+    }
+    return A4NN_OK;
 }
 
 int a4nn_probe(const a4nn_role_ctx *ctx, int src, int tag, int *flag, int *from, int *tag_out,
