@@ -11,6 +11,8 @@
 
 #define A4NN_PATH_MAX 1024
 #define A4NN_PENGUIN_KEYS_MAX 16
+/* models one search may evaluate (ids and the dispatched list stay bounded) */
+#define A4NN_MAX_MODELS 10000000
 
 typedef enum { A4NN_MODE_GENERATIONAL = 0, A4NN_MODE_ASYNC = 1 } a4nn_run_mode;
 typedef enum {
@@ -62,7 +64,8 @@ int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err);
 /* Applies one "--section.key=value" argument ("--penguin=on|off" is
  * penguin.enabled). */
 int a4nn_config_override(a4nn_config *c, const char *arg, a4nn_error *err);
-/* Cross-key checks (e.g. replay needs replay_curves). */
+/* Cross-key checks (e.g. replay needs replay_curves), derived counts (models
+ * at most A4NN_MAX_MODELS) and genome length (n_phases x n_nodes). */
 int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);
 /* Writes the fully resolved configuration as INI text (readable back). */
 void a4nn_config_write(const a4nn_config *c, FILE *out);
