@@ -68,8 +68,10 @@ static int check_inputs(const a4nn_config *cfg, a4nn_error *err)
 {
     if (cfg->backend == A4NN_WORKER_REPLAY) {
         a4nn_curve_set set;
-        if (a4nn_curves_read(cfg->replay_curves, &set, err) != A4NN_OK)
-            return a4nn_errorf(err, "worker.replay_curves: %.400s", err->msg);
+        if (a4nn_curves_read(cfg->replay_curves, &set, err) != A4NN_OK) {
+            a4nn_error why = *err;
+            return a4nn_errorf(err, "worker.replay_curves: %s", why.msg);
+        }
         int short_one = -1;
         for (int i = 0; i < set.n_models && short_one < 0; i++)
             if (set.models[i].n_epochs < cfg->epochs)
@@ -192,6 +194,15 @@ int cmd_run(int argc, char **argv)
     int provided;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         a4nn_die("run: MPI_Init failed");
+    /* from here on a signal asks for a clean stop (also one that arrives
+     * while the inputs are checked) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     MPI_Comm comm = MPI_COMM_WORLD;
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     int rank, size;
@@ -317,13 +328,6 @@ int cmd_run(int argc, char **argv)
     if (workers != MPI_COMM_NULL)
         MPI_Comm_set_errhandler(workers, MPI_ERRORS_RETURN);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
 
     a4nn_role_ctx ctx = {
         .comm = comm,
