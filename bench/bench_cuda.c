@@ -6,13 +6,15 @@
  *
  *   bench_cuda --genome G [--size HxW] [--init-channels C] [--batch B]
  *              [--steps N] [--tf32 0|1] [--pool P] [--epoch-images N]
+ *              [--profile] [--verbose] [--cudnn-bn] [--cudnn-exact]
+ *   (the switches of a4nn_cuda_options: time per backend entry, the chosen
+ *   convolution algorithms, cuDNN's BatchNorm, no FFT/Winograd algorithms)
  *   bench_cuda --pick CSV     the genomes with the lowest, median and highest
  *                             MFLOPs in a curves CSV, one "mflops genome" a line */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "a4nn/gpu.h"
 #include "a4nn/nn.h"
 #include "a4nn/search.h"
 
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
 {
     const char *genome = NULL;
     int h = 127, w = 127, c0 = 24, batch = 128, steps = 100, tf32 = 0, pool = 2048;
+    a4nn_cuda_options opt = {0, 0, 0, 0, 0};
     long epoch_images = 63508;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -82,6 +85,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--steps")) steps = atoi(v), i++;
         else if (!strcmp(argv[i], "--tf32")) tf32 = atoi(v), i++;
         else if (!strcmp(argv[i], "--pool")) pool = atoi(v), i++;
+        else if (!strcmp(argv[i], "--profile")) opt.profile = 1;
+        else if (!strcmp(argv[i], "--verbose")) opt.verbose = 1;
+        else if (!strcmp(argv[i], "--cudnn-bn")) opt.cudnn_bn = 1;
+        else if (!strcmp(argv[i], "--cudnn-exact")) opt.cudnn_exact = 1;
         else if (!strcmp(argv[i], "--epoch-images")) epoch_images = atol(v), i++;
         else a4nn_die("bench_cuda: unknown option %s (see the comment at the top of bench/bench_cuda.c)", argv[i]);
     }
@@ -106,7 +113,8 @@ int main(int argc, char **argv)
     if (a4nn_arch_build(&g, 1, h, w, c0, 2, arch, &err) != A4NN_OK)
         a4nn_die("bench_cuda: %s", err.msg);
     a4nn_backend *be = a4nn_backend_create("cuda", 0, 0, &err);
-    if (!be || a4nn_cuda_set_tf32(be, tf32, &err) != A4NN_OK)
+    opt.tf32 = tf32;
+    if (!be || a4nn_cuda_configure(be, &opt, &err) != A4NN_OK)
         a4nn_die("bench_cuda: %s", err.msg);
     a4nn_net *net = a4nn_net_alloc(arch, batch, be, 1, &err);
     if (!net)
@@ -146,7 +154,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < batch; i++)
             idx[i] = (long)a4nn_rng_below(&r, (uint64_t)pool);
         be->gather(be->ctx, d_img, d_lab, idx, batch, sample, x, y);
-        loss = a4nn_trainer_step(t, x, y, batch, 0.01, &correct);
+        if (a4nn_trainer_step(t, x, y, batch, 0.01, &loss, &correct, &err) != A4NN_OK)
+            a4nn_die("bench_cuda: %s", err.msg);
         if (s == steps - 1) {
             double sec = a4nn_now() - t0; /* trainer_step ends on a host sync */
             double ips = (double)steps * batch / sec;

@@ -65,14 +65,16 @@ static double train_rate(const a4nn_arch *arch, int threads, int global, int loc
         a4nn_die("bench_group: %s", err.msg);
     for (int i = 0; i < local; i++)
         labels[i] = y[i];
-    a4nn_trainer_step(t, x, labels, local, 0.01, NULL); /* warm-up */
+    if (a4nn_trainer_step(t, x, labels, local, 0.01, NULL, NULL, &err) != A4NN_OK) /* warm-up */
+        a4nn_die("bench_group: %s", err.msg);
     if (tg) {
         tg->seconds = 0;
         MPI_Barrier(a4nn_group_comm(tg->group));
     }
     double t0 = a4nn_now();
     for (int s = 0; s < steps; s++)
-        a4nn_trainer_step(t, x, labels, local, 0.01, NULL);
+        if (a4nn_trainer_step(t, x, labels, local, 0.01, NULL, NULL, &err) != A4NN_OK)
+            a4nn_die("bench_group: %s", err.msg);
     double sec = a4nn_now() - t0;
     a4nn_trainer_free(t);
     a4nn_net_free(net);

@@ -103,10 +103,13 @@ int main(int argc, char **argv)
         a4nn_die("bench_train: %s", err.msg);
     for (int i = 0; i < batch; i++)
         labels[i] = y[i];
-    a4nn_trainer_step(t, x, labels, batch, 0.01, NULL); /* warm-up: first-touch, caches */
+    /* warm-up: first-touch, caches */
+    if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)
+        a4nn_die("bench_train: %s", err.msg);
     double t0 = a4nn_now();
     for (int s = 0; s < steps; s++)
-        a4nn_trainer_step(t, x, labels, batch, 0.01, NULL);
+        if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)
+            a4nn_die("bench_train: %s", err.msg);
     double sec = a4nn_now() - t0, ips = steps * batch / sec;
     /* training FLOPs ~ 3x the forward pass (forward, input and weight
      * gradients), a multiply-add counted as 2 like sgemm */

@@ -348,7 +348,10 @@ static void check_network(pair *p, const char *genome, int steps, double grad_to
         lab.h[i] = (float)(i % 2);
     p->cpu->upload(p->cpu->ctx, lab.c, lab.h, batch);
     p->gpu->upload(p->gpu->ctx, lab.g, lab.h, batch);
-    const float *lc = a4nn_net_forward(nc, x.c, batch, 1), *lgp = a4nn_net_forward(ng, x.g, batch, 1);
+    const float *lc = a4nn_net_forward(nc, x.c, batch, 1, &err),
+                *lgp = a4nn_net_forward(ng, x.g, batch, 1, &err);
+    assert_non_null(lc);
+    assert_non_null(lgp);
     buf logits = {(size_t)batch * 2, NULL, (float *)lc, (float *)lgp};
     same(p, &logits, TOL, "network logits");
     buf dl = mk(p, (size_t)batch * 2, NULL, 0);
@@ -356,8 +359,8 @@ static void check_network(pair *p, const char *genome, int steps, double grad_to
     int c1, c2;
     p->cpu->softmax_xent(p->cpu->ctx, batch, 2, lc, lab.c, dl.c, &l1, &c1);
     p->gpu->softmax_xent(p->gpu->ctx, batch, 2, lgp, lab.g, dl.g, &l2, &c2);
-    a4nn_net_backward(nc, dl.c, batch);
-    a4nn_net_backward(ng, dl.g, batch);
+    assert_int_equal(a4nn_net_backward(nc, dl.c, batch, &err), A4NN_OK);
+    assert_int_equal(a4nn_net_backward(ng, dl.g, batch, &err), A4NN_OK);
     buf grads = {np, NULL, a4nn_net_grads(nc), a4nn_net_grads(ng)};
     same_norm(p, &grads, grad_tol, "network parameter gradients", a);
     buf bufs = {a4nn_net_buffer_count(nc), NULL, a4nn_net_buffers(nc), a4nn_net_buffers(ng)};
@@ -373,8 +376,11 @@ static void check_network(pair *p, const char *genome, int steps, double grad_to
         double first = 0, last = 0;
         for (int s = 0; s < steps; s++) {
             int k1, k2;
-            double a1 = a4nn_trainer_step(tc, x.c, lab.c, batch, 0.05, &k1);
-            double a2 = a4nn_trainer_step(tg, x.g, lab.g, batch, 0.05, &k2);
+            double a1, a2;
+            assert_int_equal(a4nn_trainer_step(tc, x.c, lab.c, batch, 0.05, &a1, &k1, &err),
+                             A4NN_OK);
+            assert_int_equal(a4nn_trainer_step(tg, x.g, lab.g, batch, 0.05, &a2, &k2, &err),
+                             A4NN_OK);
             printf("step %d: loss cpu %.6f cuda %.6f\n", s, a1, a2);
             assert_close(a2, a1, 5e-3 * fabs(a1) + 1e-5);
             if (!s)
@@ -426,6 +432,12 @@ static void test_tf32_option(void **state)
     assert_non_null(cpu);
     assert_int_equal(a4nn_cuda_set_tf32(cpu, 1, &err), A4NN_ERR);
     assert_true(strlen(err.msg) > 0);
+    /* the other CUDA switches likewise; all off is fine on any backend */
+    a4nn_cuda_options off = {0, 0, 0, 0, 0}, prof = {0, 1, 0, 0, 0};
+    assert_int_equal(a4nn_cuda_configure(cpu, &off, &err), A4NN_OK);
+    assert_int_equal(a4nn_cuda_configure(cpu, &prof, &err), A4NN_ERR);
+    assert_false(cpu->caps & A4NN_BACKEND_CUDA_OPTIONS);
+    assert_true(cpu->caps & A4NN_BACKEND_HOST_MEMORY);
     a4nn_backend_free(cpu);
     NEED_GPU(p);
     assert_int_equal(a4nn_cuda_set_tf32(p->gpu, 1, &err), A4NN_OK);

@@ -74,7 +74,8 @@ typedef struct {
 static double loss_of(fixture *f)
 {
     const a4nn_arch *a = a4nn_net_arch(f->net);
-    const float *z = a4nn_net_forward(f->net, f->x, f->batch, 1);
+    const float *z = a4nn_net_forward(f->net, f->x, f->batch, 1, NULL);
+    assert_non_null(z);
     double loss;
     int correct;
     f->be->softmax_xent(f->be->ctx, f->batch, a->n_classes, z, f->labels, f->dlogits, &loss,
@@ -254,7 +255,7 @@ static int check_gradients(fixture *f, int max_checks, const char *what)
 {
     const a4nn_arch *a = a4nn_net_arch(f->net);
     double loss = loss_of(f);
-    a4nn_net_backward(f->net, f->dlogits, f->batch);
+    assert_int_equal(a4nn_net_backward(f->net, f->dlogits, f->batch, NULL), A4NN_OK);
     size_t np = a4nn_net_param_count(f->net);
     const float *pf = a4nn_net_params(f->net), *g = a4nn_net_grads(f->net);
     double *p = malloc(sizeof(double) * np);
@@ -263,7 +264,8 @@ static int check_gradients(fixture *f, int max_checks, const char *what)
     /* the float forward pass agrees with the double reference */
     double *zr = malloc(sizeof(double) * f->batch * a->n_classes);
     double ref = reference_loss(a, p, f->x, f->labels, f->batch, zr);
-    const float *z = a4nn_net_forward(f->net, f->x, f->batch, 1);
+    const float *z = a4nn_net_forward(f->net, f->x, f->batch, 1, NULL);
+    assert_non_null(z);
     for (int i = 0; i < f->batch * a->n_classes; i++)
         assert_close(z[i], zr[i], 1e-3 * (1 + fabs(zr[i])));
     assert_close(loss, ref, 1e-4 * (1 + ref));
@@ -459,7 +461,7 @@ static void test_trainer_step_clips_and_updates(void **s)
     float *p0 = malloc(sizeof(float) * np), *g = malloc(sizeof(float) * np);
     memcpy(p0, p, sizeof(float) * np);
     loss_of(&f);
-    a4nn_net_backward(f.net, f.dlogits, f.batch);
+    assert_int_equal(a4nn_net_backward(f.net, f.dlogits, f.batch, NULL), A4NN_OK);
     memcpy(g, a4nn_net_grads(f.net), sizeof(float) * np);
     double norm = 0;
     for (size_t i = 0; i < np; i++)
@@ -472,7 +474,7 @@ static void test_trainer_step_clips_and_updates(void **s)
     a4nn_error err;
     a4nn_trainer *t = a4nn_trainer_alloc(f.net, &cfg, &err);
     assert_non_null(t);
-    a4nn_trainer_step(t, f.x, f.labels, 4, 0.05, NULL);
+    assert_int_equal(a4nn_trainer_step(t, f.x, f.labels, 4, 0.05, NULL, NULL, &err), A4NN_OK);
     double scale = cfg.clip / (norm + 1e-6);
     for (size_t i = 0; i < np; i++) {
         double want = p0[i] - 0.05 * (g[i] * scale + 3e-4 * p0[i]); /* v starts at 0 */

@@ -51,6 +51,8 @@ typedef struct {
     int group_size;       /* worker ranks that train one model together */
     int gpu_share;        /* allow several workers on one GPU */
     int tf32;             /* TF32 tensor cores (cuda backend) */
+    /* cuda backend diagnostics and cuDNN choices (a4nn_cuda_options) */
+    int cuda_profile, cuda_verbose, cudnn_bn, cudnn_exact;
     /* [analytics] */
     int analytics_ranks;
 } a4nn_config;

@@ -28,10 +28,6 @@ int a4nn_gpu_count(void);
  * Collective over comm. */
 int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err);
 
-/* TF32 tensor-core math for cuDNN convolutions and cuBLAS on a cuda backend
- * (off by default). An error on other backends or in a build without CUDA. */
-int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err);
-
 /* ---- worker groups -------------------------------------------------------- */
 
 typedef enum {

@@ -27,11 +27,27 @@ typedef struct {
     int bias;                /* has a bias of c_out */
 } a4nn_conv_desc;
 
+/* What a backend supports (a4nn_backend.caps). */
+enum {
+    /* its buffers are host memory: datasets are used in place, not copied */
+    A4NN_BACKEND_HOST_MEMORY = 1u << 0,
+    /* takes the CUDA switches of a4nn_cuda_configure (TF32, profiling, ...) */
+    A4NN_BACKEND_CUDA_OPTIONS = 1u << 1,
+};
+
 typedef struct a4nn_backend a4nn_backend;
 struct a4nn_backend {
     const char *name;
-    void *ctx; /* the backend's own state: handles, workspaces, caches */
+    unsigned caps; /* A4NN_BACKEND_* flags */
+    void *ctx;     /* the backend's own state: handles, workspaces, caches */
 
+    /* The entries below return nothing; a backend whose device fails keeps
+     * the first failure and reports it here (A4NN_ERR and its message) from
+     * then on. Callers check it after each training step or pass. NULL: the
+     * backend cannot fail after creation (the CPU backend). */
+    int (*status)(void *ctx, a4nn_error *err);
+
+    /* NULL when out of memory */
     float *(*alloc)(void *ctx, size_t n_floats);
     void (*free)(void *ctx, float *p);
     void (*upload)(void *ctx, float *dst, const float *src, size_t n_floats);
@@ -120,8 +136,27 @@ a4nn_backend *a4nn_backend_cuda_create(int device, a4nn_error *err);
 /* "cpu", "cuda" or "auto" (CUDA when built in and a GPU is visible). */
 a4nn_backend *a4nn_backend_create(const char *name, int n_threads, int device, a4nn_error *err);
 void a4nn_backend_free(a4nn_backend *be);
+/* A4NN_OK, or A4NN_ERR with the backend's first failure (see status). */
+int a4nn_backend_status(a4nn_backend *be, a4nn_error *err);
 /* 1 when this build has the CUDA backend and a GPU is visible. */
 int a4nn_cuda_available(void);
+
+/* Runtime switches of the CUDA backend (all off by default; the worker's
+ * config keys worker.tf32, worker.cuda_profile, worker.cuda_verbose,
+ * worker.cudnn_bn, worker.cudnn_exact). */
+typedef struct {
+    int tf32;        /* TF32 tensor cores in cuDNN and cuBLAS */
+    int profile;     /* time every backend entry (synchronising), print at exit */
+    int verbose;     /* print the convolution algorithms chosen per shape */
+    int cudnn_bn;    /* cuDNN's BatchNorm instead of the backend's own kernels */
+    int cudnn_exact; /* no FFT/Winograd convolution algorithms when TF32 is off */
+} a4nn_cuda_options;
+/* Applies o to a backend with A4NN_BACKEND_CUDA_OPTIONS. On any other backend
+ * (or a build without CUDA) an error if any switch is on, else A4NN_OK. */
+int a4nn_cuda_configure(a4nn_backend *be, const a4nn_cuda_options *o, a4nn_error *err);
+/* TF32 alone (the other switches unchanged); an error unless the backend
+ * takes CUDA options. */
+int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err);
 
 /* ---- networks --------------------------------------------------------------- */
 
@@ -135,12 +170,14 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
 void a4nn_net_free(a4nn_net *net);
 
 /* Forward pass of `batch` images x (device buffer [batch, c, h, w]); returns
- * the device buffer of logits [batch, n_classes]. train selects BatchNorm
- * batch statistics (and updates running statistics). */
-const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train);
+ * the device buffer of logits [batch, n_classes], or NULL with err set (a
+ * batch larger than the network's, a failed backend). train selects
+ * BatchNorm batch statistics (and updates running statistics). */
+const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train,
+                              a4nn_error *err);
 /* Backward pass from dlogits (device, [batch, n_classes]) after a training
- * forward pass: fills the flat gradient buffer. */
-void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch);
+ * forward pass: fills the flat gradient buffer. A4NN_OK or A4NN_ERR. */
+int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error *err);
 
 /* All parameters and all gradients are each one contiguous device buffer,
  * so allreduce, clipping, the optimizer and checkpoints are one call each. */
@@ -230,10 +267,11 @@ int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
  * group every rank evaluates its share and all get the totals (collective). */
 int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double *acc,
                           double *loss, a4nn_error *err);
-/* One SGD step on explicit device buffers x and labels (for tests/benchmarks);
- * returns the mean loss. */
-double a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, int batch,
-                         double lr, int *correct);
+/* One SGD step on explicit device buffers x and labels: the mean loss into
+ * *loss, the correct predictions into *correct (either may be NULL).
+ * A4NN_ERR when the group's gradient allreduce or the backend fails. */
+int a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, int batch,
+                      double lr, double *loss, int *correct, a4nn_error *err);
 /* Learning rate of a (0-based) epoch: cosine annealing over the budget. */
 double a4nn_cosine_lr(double lr0, int epoch, int epochs);
 

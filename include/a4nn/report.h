@@ -1,6 +1,7 @@
 /* report: reads a run directory's data commons and turns it into a
- * self-contained HTML report (inline SVG drawn by inline JavaScript from an
- * embedded JSON document), a terminal summary, and CSV/JSON exports.
+ * self-contained HTML report (static inline SVG plots, the data as embedded
+ * JSON, JavaScript only for sorting and hover), a terminal summary, and
+ * CSV/JSON exports.
  *
  * Commons layout read (DIR/commons.h5, read-only):
  *   /                 attributes: version, seed, config (INI text), name, and

@@ -14,9 +14,10 @@ static void report_usage(FILE *out)
     fprintf(out,
             "usage: a4nn report DIR [DIR ...] [-o FILE.html] [-q]\n\n"
             "Reads each run directory's data commons (DIR/commons.h5) and writes one\n"
-            "self-contained HTML file (no network needed): Pareto front, learning curves with\n"
-            "predictions and stop epochs, epochs and time saved, worker timeline, architecture\n"
-            "similarity map and a sortable model table; several runs appear side by side.\n"
+            "self-contained HTML file (no network, no JavaScript needed): Pareto front, learning\n"
+            "curves with predictions and stop epochs, epochs and time saved, worker timeline,\n"
+            "architecture similarity map and a model table; several runs share one Pareto plot\n"
+            "and a table of their configuration differences.\n"
             "Prints a summary of every run on the terminal.\n\n"
             "  -o FILE   output file (default: DIR/report.html of the first DIR)\n"
             "  -q        no terminal summary\n");

@@ -59,6 +59,14 @@ static const key_desc KEYS[] = {
      "ranks that train one model together (data parallel)"},
     {"worker", "gpu_share", K_BOOL, O(gpu_share), 0, 1, "allow several workers per GPU"},
     {"worker", "tf32", K_BOOL, O(tf32), 0, 1, "TF32 tensor cores on the cuda backend"},
+    {"worker", "cuda_profile", K_BOOL, O(cuda_profile), 0, 1,
+     "cuda backend: time every entry (synchronising), printed at exit"},
+    {"worker", "cuda_verbose", K_BOOL, O(cuda_verbose), 0, 1,
+     "cuda backend: print the convolution algorithms chosen per shape"},
+    {"worker", "cudnn_bn", K_BOOL, O(cudnn_bn), 0, 1,
+     "cuda backend: cuDNN's BatchNorm instead of the backend's kernels"},
+    {"worker", "cudnn_exact", K_BOOL, O(cudnn_exact), 0, 1,
+     "cuda backend: no FFT/Winograd convolution algorithms when TF32 is off"},
     {"analytics", "ranks", K_INT, O(analytics_ranks), 1, 100000, "analytics ranks (last ranks)"},
 };
 #undef O

@@ -115,15 +115,6 @@ int a4nn_gpu_select(MPI_Comm comm, int share, int *device, a4nn_error *err)
     return A4NN_OK;
 }
 
-#ifndef A4NN_CUDA
-int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
-{
-    (void)be;
-    (void)on;
-    return a4nn_errorf(err, "TF32 needs the cuda backend, and this build has no CUDA");
-}
-#endif
-
 #ifdef A4NN_CUDA
 /* NCCL cannot put two ranks of one communicator on one GPU: say so, rather
  * than let ncclCommInitRank fail with "invalid usage". Collective. */

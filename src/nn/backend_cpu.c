@@ -37,7 +37,7 @@ static float *cpu_alloc(void *ctx, size_t n)
     /* 64-byte alignment for vector loads */
     void *p = NULL;
     if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0)
-        a4nn_die("out of memory allocating %zu floats", n);
+        return NULL;
     return p;
 }
 static void cpu_free(void *ctx, float *p) { free(p); }
@@ -508,6 +508,7 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
     a4nn_backend *be = a4nn_calloc(1, sizeof *be);
     *be = (a4nn_backend){
         .name = "cpu",
+        .caps = A4NN_BACKEND_HOST_MEMORY,
         .ctx = ctx,
         .alloc = cpu_alloc,
         .free = cpu_free,
@@ -570,6 +571,27 @@ void a4nn_backend_free(a4nn_backend *be)
     free(be);
 }
 
+int a4nn_backend_status(a4nn_backend *be, a4nn_error *err)
+{
+    return be->status ? be->status(be->ctx, err) : A4NN_OK;
+}
+
 #ifndef A4NN_CUDA
 int a4nn_cuda_available(void) { return 0; }
+
+int a4nn_cuda_configure(a4nn_backend *be, const a4nn_cuda_options *o, a4nn_error *err)
+{
+    (void)be;
+    if (o->tf32 || o->profile || o->verbose || o->cudnn_bn || o->cudnn_exact)
+        return a4nn_errorf(err, "the CUDA switches (TF32, profiling, cuDNN choices) need the "
+                                "cuda backend, and this build has no CUDA");
+    return A4NN_OK;
+}
+
+int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
+{
+    (void)be;
+    (void)on;
+    return a4nn_errorf(err, "TF32 needs the cuda backend, and this build has no CUDA");
+}
 #endif

@@ -1,6 +1,6 @@
 /* CUDA backend: cuDNN convolutions, cuBLAS for the linear layer, and kernels
  * of its own for BatchNorm (two-pass per-channel reductions; several times faster
- * than cuDNN's NCHW BatchNorm here, which A4NN_CUDNN_BN=1 selects instead) and
+ * than cuDNN's NCHW BatchNorm here, which cudnn_bn selects instead) and
  * everything else. Everything runs on the legacy
  * default stream of the device chosen at creation, so work from other code
  * on that stream (NCCL allreduce of the gradients, copies) is ordered with it.
@@ -8,7 +8,12 @@
  * Convolution algorithms are found once per shape (cudnnFind*, fastest one
  * that fits the workspace cap) and cached; one workspace is shared and grown.
  * TF32 is off by default (exact fp32, comparable with the CPU backend);
- * a4nn_cuda_set_tf32 turns it on for cuDNN and cuBLAS. */
+ * a4nn_cuda_configure turns it on for cuDNN and cuBLAS, with the other
+ * runtime switches (a4nn_cuda_options).
+ *
+ * A failing CUDA call inside an entry is kept (the first one, for the
+ * process: a failed CUDA context stays failed) and reported by the status
+ * entry, which the network and trainer check after every pass. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,14 +25,19 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
-#define OMPI_SKIP_MPICXX 1
-#include <mpi.h>
-
 extern "C" {
-#include "a4nn/gpu.h"
 #include "a4nn/nn.h"
 }
 #include "cuda_check.h"
+
+/* the first failure of a CUDA call inside a backend entry */
+static char cuda_failure[400];
+
+void a4nn_cuda_fail(const char *call, const char *what, const char *file, int line)
+{
+    if (!cuda_failure[0])
+        snprintf(cuda_failure, sizeof cuda_failure, "%s: %s (%s:%d)", call, what, file, line);
+}
 
 namespace {
 
@@ -46,8 +56,9 @@ struct conv_entry {
 struct cuda_ctx {
     int device;
     int tf32;
-    int exact_algos; /* A4NN_CUDNN_EXACT: no FFT/Winograd convolution algorithms */
-    int profile;     /* A4NN_CUDA_PROFILE: time every entry (synchronising) */
+    int exact_algos; /* no FFT/Winograd convolution algorithms (cudnn_exact) */
+    int verbose;     /* print the algorithms chosen per shape */
+    int profile;     /* time every entry (synchronising) */
     double prof_s[32];
     long prof_n[32];
     cudnnHandle_t dnn;
@@ -64,7 +75,7 @@ struct cuda_ctx {
     int *h_cnt;
     long *d_idx;
     size_t idx_cap;
-    int cudnn_bn;       /* A4NN_CUDNN_BN: cuDNN's BatchNorm instead of the kernels here */
+    int cudnn_bn;       /* cuDNN's BatchNorm instead of the kernels here */
     double *bn_part;    /* BatchNorm partial sums */
     size_t bn_part_cap; /* doubles */
     float *bn_coef;     /* per-channel coefficients */
@@ -471,7 +482,11 @@ __global__ void k_bn_bwd_apply(size_t total, int c, int hw, const float *x, cons
 float *cu_alloc(void *vctx, size_t n)
 {
     void *p = NULL;
-    CUDA_CHECK(cudaMalloc(&p, (n ? n : 1) * sizeof(float)));
+    cudaError_t e = cudaMalloc(&p, (n ? n : 1) * sizeof(float));
+    if (e != cudaSuccess) {
+        cudaGetLastError(); /* out of memory is not sticky: the caller reports it */
+        return NULL;
+    }
     return (float *)p;
 }
 void cu_free(void *vctx, float *p)
@@ -508,7 +523,7 @@ void ensure_ws(cuda_ctx *c, size_t need)
 /* ---- convolution -------------------------------------------------------- */
 
 /* FFT and Winograd algorithms trade a little accuracy for speed. They are
- * allowed (as in PyTorch's cudnn.benchmark) unless A4NN_CUDNN_EXACT is set. */
+ * allowed (as in PyTorch's cudnn.benchmark) unless cudnn_exact is set. */
 bool approximate(cudnnConvolutionFwdAlgo_t a)
 {
     return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
@@ -537,7 +552,9 @@ template <typename P> int pick(const P *perf, int n, int exact, size_t *mem)
             *mem = perf[i].memory;
             return i;
         }
-    a4nn_die("cuDNN found no usable convolution algorithm");
+    A4NN_FAIL_("cudnnFind*Algorithm", "cuDNN found no usable convolution algorithm");
+    *mem = 0;
+    return 0;
 }
 
 conv_entry *conv_lookup(cuda_ctx *c, const a4nn_conv_desc *d)
@@ -547,9 +564,14 @@ conv_entry *conv_lookup(cuda_ctx *c, const a4nn_conv_desc *d)
             return &c->convs[i];
     if (c->n_convs == c->cap_convs) {
         c->cap_convs = c->cap_convs ? 2 * c->cap_convs : 32;
-        c->convs = (conv_entry *)realloc(c->convs, (size_t)c->cap_convs * sizeof(conv_entry));
-        if (!c->convs)
-            a4nn_die("out of memory for the convolution cache");
+        conv_entry *grown =
+            (conv_entry *)realloc(c->convs, (size_t)c->cap_convs * sizeof(conv_entry));
+        if (!grown) {
+            A4NN_FAIL_("realloc", "out of memory for the convolution cache");
+            c->cap_convs = c->n_convs;
+            return NULL;
+        }
+        c->convs = grown;
     }
     conv_entry *e = &c->convs[c->n_convs];
     memset(e, 0, sizeof *e);
@@ -596,7 +618,7 @@ conv_entry *conv_lookup(cuda_ctx *c, const a4nn_conv_desc *d)
         e->bwd_filter = perf[pick(perf, got, c->exact_algos && !c->tf32, &mem)].algo;
         need = mem > need ? mem : need;
     }
-    if (getenv("A4NN_CUDA_VERBOSE"))
+    if (c->verbose)
         fprintf(stderr, "a4nn: cuda conv n%d %dx%dx%d -> %dx%dx%d k%d p%d: fwd %d bwd-data %d "
                 "bwd-filter %d, workspace %zu\n", d->n, d->c_in, d->h_in, d->w_in, d->c_out,
                 d->h_out, d->w_out, d->k, d->pad, (int)e->fwd, (int)e->bwd_data,
@@ -627,6 +649,8 @@ void cu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const 
     PROF(P_CONV_F);
     cuda_ctx *c = (cuda_ctx *)vctx;
     conv_entry *e = conv_lookup(c, d);
+    if (!e)
+        return;
     const float one = 1.f, zero = 0.f;
     CUDNN_CHECK(cudnnConvolutionForward(c->dnn, &one, e->x, x, e->w, w, e->conv, e->fwd, c->ws,
                                         c->ws_size, &zero, e->y, y));
@@ -640,6 +664,8 @@ void cu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x, const
     PROF(P_CONV_B);
     cuda_ctx *c = (cuda_ctx *)vctx;
     conv_entry *e = conv_lookup(c, d);
+    if (!e)
+        return;
     const float one = 1.f, zero = 0.f;
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(c->dnn, &one, e->x, x, e->y, dy, e->conv,
                                                e->bwd_filter, c->ws, c->ws_size, &zero, e->w, dw));
@@ -958,9 +984,6 @@ int ctx_init(cuda_ctx *c, int device, a4nn_error *err)
     if (device < 0 || device >= count)
         return a4nn_errorf(err, "CUDA device %d does not exist (%d visible)", device, count);
     c->device = device;
-    c->exact_algos = getenv("A4NN_CUDNN_EXACT") != NULL;
-    c->profile = getenv("A4NN_CUDA_PROFILE") != NULL;
-    c->cudnn_bn = getenv("A4NN_CUDNN_BN") != NULL;
     CUDA_TRY(cudaSetDevice(device), err, A4NN_ERR);
     CUDNN_TRY(cudnnCreate(&c->dnn), err, A4NN_ERR);
     CUBLAS_TRY(cublasCreate(&c->blas), err, A4NN_ERR);
@@ -971,6 +994,14 @@ int ctx_init(cuda_ctx *c, int device, a4nn_error *err)
     CUDA_TRY(cudaMalloc((void **)&c->d_cnt, sizeof(int)), err, A4NN_ERR);
     CUDA_TRY(cudaMallocHost((void **)&c->h_red, sizeof(double)), err, A4NN_ERR);
     CUDA_TRY(cudaMallocHost((void **)&c->h_cnt, sizeof(int)), err, A4NN_ERR);
+    return A4NN_OK;
+}
+
+int cu_status(void *vctx, a4nn_error *err)
+{
+    (void)vctx;
+    if (cuda_failure[0])
+        return a4nn_errorf(err, "cuda backend: %s", cuda_failure);
     return A4NN_OK;
 }
 
@@ -991,7 +1022,9 @@ extern "C" a4nn_backend *a4nn_backend_cuda_create(int device, a4nn_error *err)
         return a4nn_errorf(err, "out of memory"), (a4nn_backend *)NULL;
     }
     be->name = "cuda";
+    be->caps = A4NN_BACKEND_CUDA_OPTIONS;
     be->ctx = c;
+    be->status = cu_status;
     be->alloc = cu_alloc;
     be->free = cu_free;
     be->upload = cu_upload;
@@ -1030,14 +1063,34 @@ extern "C" int a4nn_cuda_available(void)
     return count > 0;
 }
 
+extern "C" int a4nn_cuda_configure(a4nn_backend *be, const a4nn_cuda_options *o,
+                                   a4nn_error *err)
+{
+    if (!be || !(be->caps & A4NN_BACKEND_CUDA_OPTIONS)) {
+        if (o->tf32 || o->profile || o->verbose || o->cudnn_bn || o->cudnn_exact)
+            return a4nn_errorf(err, "the CUDA switches (TF32, profiling, cuDNN choices) need "
+                                    "the cuda backend, not %s",
+                               be ? be->name : "none");
+        return A4NN_OK;
+    }
+    cuda_ctx *c = (cuda_ctx *)be->ctx;
+    c->tf32 = o->tf32 != 0;
+    c->profile = o->profile != 0;
+    c->verbose = o->verbose != 0;
+    c->cudnn_bn = o->cudnn_bn != 0;
+    c->exact_algos = o->cudnn_exact != 0;
+    CUBLAS_TRY(cublasSetMathMode(c->blas,
+                                 c->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH),
+               err, A4NN_ERR);
+    conv_cache_clear(c); /* algorithms are chosen again under the new switches */
+    return A4NN_OK;
+}
+
 extern "C" int a4nn_cuda_set_tf32(a4nn_backend *be, int on, a4nn_error *err)
 {
-    if (!be || strcmp(be->name, "cuda"))
-        return a4nn_errorf(err, "TF32 needs the cuda backend");
-    cuda_ctx *c = (cuda_ctx *)be->ctx;
-    c->tf32 = on != 0;
-    CUBLAS_TRY(cublasSetMathMode(c->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH),
-               err, A4NN_ERR);
-    conv_cache_clear(c); /* algorithms are chosen again under the new math type */
-    return A4NN_OK;
+    if (!be || !(be->caps & A4NN_BACKEND_CUDA_OPTIONS))
+        return a4nn_errorf(err, "TF32 needs the cuda backend, not %s", be ? be->name : "none");
+    const cuda_ctx *c = (const cuda_ctx *)be->ctx;
+    a4nn_cuda_options o = {on, c->profile, c->verbose, c->cudnn_bn, c->exact_algos};
+    return a4nn_cuda_configure(be, &o, err);
 }

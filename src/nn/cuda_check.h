@@ -1,11 +1,11 @@
 /* Checks for CUDA, cuDNN, cuBLAS and NCCL calls (internal to the CUDA code).
  *
  * The *_TRY forms are for functions that report errors: they fill `err` and
- * return `ret`. The *_CHECK forms are for backend entries, which have no way
- * to report a failure (the backend interface returns void): a failing call
- * there means the device is unusable, so they print
- *   a4nn: <call>: <error string> (file:line)
- * and exit. */
+ * return `ret`. The *_CHECK forms are for backend entries, which return
+ * nothing: a failing call there keeps the first failure,
+ *   <call>: <error string> (file:line)
+ * which the backend's status entry then reports (a4nn_backend_status), and
+ * the entry goes on (later calls on a failed device fail as well). */
 #ifndef A4NN_CUDA_CHECK_H
 #define A4NN_CUDA_CHECK_H
 
@@ -13,8 +13,9 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#define A4NN_FAIL_(call, what)                                                  \
-    a4nn_die("%s: %s (%s:%d)", call, what, __FILE__, __LINE__)
+/* keeps the first failure of the process's CUDA backends (backend_cuda.cu) */
+void a4nn_cuda_fail(const char *call, const char *what, const char *file, int line);
+#define A4NN_FAIL_(call, what) a4nn_cuda_fail(call, what, __FILE__, __LINE__)
 
 #define CUDA_CHECK(call)                                                        \
     do {                                                                        \

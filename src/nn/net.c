@@ -74,7 +74,8 @@ static void plan_gradients(a4nn_net *net)
                 b = net->n_grad_bufs++;
                 cap[b] = need;
                 net->grad_bufs[b] = be->alloc(be->ctx, need);
-                be->zero(be->ctx, net->grad_bufs[b], need);
+                if (net->grad_bufs[b])
+                    be->zero(be->ctx, net->grad_bufs[b], need);
             }
             buf_of[t] = b;
             net->grad[t] = net->grad_bufs[b];
@@ -85,6 +86,21 @@ static void plan_gradients(a4nn_net *net)
             free_list[n_free++] = buf_of[out];
     }
     free(last_use), free(cap), free(free_list), free(buf_of);
+}
+
+static int all_allocated(const a4nn_net *net)
+{
+    for (int t = 1; t < net->arch.n_tensors; t++)
+        if (!net->value[t])
+            return 0;
+    for (int b = 0; b < net->n_grad_bufs; b++)
+        if (!net->grad_bufs[b])
+            return 0;
+    for (int i = 0; i < net->arch.n_ops; i++)
+        if (net->arch.ops[i].kind == A4NN_OP_BN &&
+            (!net->layers[i].save_mean || !net->layers[i].save_invstd))
+            return 0;
+    return net->params && net->grads && net->buffers;
 }
 
 a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be, uint64_t seed,
@@ -139,6 +155,11 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
         return a4nn_errorf(err, "internal: %zu parameters laid out, %ld counted", np, a->params),
                NULL;
     }
+    for (int i = 0; i < a->n_ops; i++)
+        if (a->ops[i].kind == A4NN_OP_BN && a->ops[i].in[0] == 0) {
+            a4nn_net_free(net); /* its backward would need the input's gradient */
+            return a4nn_errorf(err, "network has BatchNorm directly on its input"), NULL;
+        }
 
     /* activations; the input tensor is borrowed at forward time */
     for (int t = 1; t < a->n_tensors; t++)
@@ -147,6 +168,15 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
     net->params = be->alloc(be->ctx, np);
     net->grads = be->alloc(be->ctx, np);
     net->buffers = be->alloc(be->ctx, nb);
+    if (!all_allocated(net)) {
+        a4nn_error why = {""}; /* the backend's reason, when it has one */
+        a4nn_backend_status(be, &why);
+        long params = arch->params;
+        a4nn_net_free(net);
+        return a4nn_errorf(err, "out of %s memory for a network of %ld parameters, batch %d%s%s",
+                           be->name, params, max_batch, why.msg[0] ? ": " : "", why.msg),
+               NULL;
+    }
     be->zero(be->ctx, net->grads, np);
 
     /* seeded initialisation on the host, then one upload */
@@ -211,13 +241,16 @@ void a4nn_net_free(a4nn_net *net)
     free(net);
 }
 
-const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train)
+const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int train,
+                              a4nn_error *err)
 {
     a4nn_backend *be = net->be;
     void *c = be->ctx;
     const a4nn_arch *a = &net->arch;
-    if (batch > net->max_batch)
-        a4nn_die("internal: batch %d exceeds the network's %d", batch, net->max_batch);
+    if (batch < 1 || batch > net->max_batch)
+        return a4nn_errorf(err, "forward: batch %d outside the network's 1..%d", batch,
+                           net->max_batch),
+               NULL;
     net->value[0] = (float *)x;
     net->last_batch = batch;
     float *P = net->params;
@@ -263,14 +296,19 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
             break;
         }
     }
+    if (a4nn_backend_status(be, err) != A4NN_OK)
+        return NULL;
     return net->value[a->output];
 }
 
-void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
+int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error *err)
 {
     a4nn_backend *be = net->be;
     void *c = be->ctx;
     const a4nn_arch *a = &net->arch;
+    if (batch != net->last_batch)
+        return a4nn_errorf(err, "backward: batch %d, but the last forward pass had %d", batch,
+                           net->last_batch);
     float *P = net->params, *G = net->grads;
     for (int i = a->n_ops - 1; i >= 0; i--) {
         const a4nn_op *op = &a->ops[i];
@@ -291,10 +329,8 @@ void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
             break;
         }
         case A4NN_OP_BN: {
-            /* inputs of BN are never the raw image in decoded networks, but
-             * stay safe: a scratch-free path needs a dx buffer */
-            if (!dx)
-                a4nn_die("internal: BatchNorm directly on the network input");
+            /* inputs of BN are never the raw image in decoded networks
+             * (a4nn_net_alloc refuses such a network) */
             be->bn_backward(c, batch, xs->c, hw, in, dy, P + l->w, l->save_mean,
                             l->save_invstd, dx, G + l->w, G + l->b);
             break;
@@ -331,6 +367,7 @@ void a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch)
         if (op->out != a->output && net->grad[op->out])
             be->zero(c, net->grad[op->out], net->tsize[op->out] * (size_t)batch);
     }
+    return a4nn_backend_status(be, err);
 }
 
 size_t a4nn_net_param_count(const a4nn_net *net) { return net->n_params; }

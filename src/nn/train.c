@@ -118,10 +118,15 @@ a4nn_trainer *a4nn_trainer_alloc(a4nn_net *net, const a4nn_train_config *cfg, a4
     t->dlogits = t->be->alloc(t->be->ctx, (size_t)mb * (size_t)a->n_classes);
     size_t np = a4nn_net_param_count(net);
     t->momentum = t->be->alloc(t->be->ctx, np);
-    t->be->zero(t->be->ctx, t->momentum, np);
     t->idx = a4nn_calloc((size_t)mb, sizeof(long));
     t->cache = cfg->data_cache ? cfg->data_cache : a4nn_data_cache_alloc(t->be);
     t->own_cache = !cfg->data_cache;
+    if (!t->x || !t->y || !t->dlogits || !t->momentum) {
+        const char *where = t->be->name;
+        a4nn_trainer_free(t);
+        return a4nn_errorf(err, "out of %s memory for the trainer's buffers", where), NULL;
+    }
+    t->be->zero(t->be->ctx, t->momentum, np);
     return t;
 }
 
@@ -141,7 +146,8 @@ void a4nn_trainer_free(a4nn_trainer *t)
 
 /* Makes a dataset resident on the backend once (the CPU backend uses the host
  * images in place; a GPU backend copies them to device memory once). */
-static const resident *make_resident(a4nn_trainer *t, const a4nn_dataset_view *v)
+static const resident *make_resident(a4nn_trainer *t, const a4nn_dataset_view *v,
+                                      a4nn_error *err)
 {
     a4nn_data_cache *c = t->cache;
     for (int i = 0; i < 2; i++)
@@ -156,19 +162,30 @@ static const resident *make_resident(a4nn_trainer *t, const a4nn_dataset_view *v
     r->n = v->n;
     r->sample = t->sample;
     size_t total = t->sample * (size_t)v->n;
-    if (!strcmp(t->be->name, "cpu")) {
+    if (t->be->caps & A4NN_BACKEND_HOST_MEMORY) {
         r->images = (float *)v->images;
     } else {
         r->images = t->be->alloc(t->be->ctx, total);
-        t->be->upload(t->be->ctx, r->images, v->images, total);
         r->owned_images = 1;
+        if (r->images)
+            t->be->upload(t->be->ctx, r->images, v->images, total);
+    }
+    r->labels = t->be->alloc(t->be->ctx, (size_t)v->n);
+    if (!r->images || !r->labels) {
+        resident_release(t->be, r);
+        return a4nn_errorf(err, "out of %s memory for a dataset of %ld images", t->be->name,
+                           v->n),
+               NULL;
     }
     float *fl = a4nn_malloc(sizeof(float) * (size_t)(v->n ? v->n : 1));
     for (long i = 0; i < v->n; i++)
         fl[i] = (float)v->labels[i];
-    r->labels = t->be->alloc(t->be->ctx, (size_t)v->n);
     t->be->upload(t->be->ctx, r->labels, fl, (size_t)v->n);
     free(fl);
+    if (a4nn_backend_status(t->be, err) != A4NN_OK) {
+        resident_release(t->be, r);
+        return NULL;
+    }
     c->uploads++;
     return r;
 }
@@ -190,21 +207,24 @@ static int check_view(const a4nn_trainer *t, const a4nn_dataset_view *v, const c
     return A4NN_OK;
 }
 
-double a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, int batch,
-                         double lr, int *correct)
+int a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, int batch,
+                      double lr, double *loss, int *correct, a4nn_error *err)
 {
     a4nn_backend *be = t->be;
     a4nn_net *net = t->net;
     const a4nn_arch *a = a4nn_net_arch(net);
-    const float *logits = a4nn_net_forward(net, x, batch, 1);
-    double loss = 0;
+    const float *logits = a4nn_net_forward(net, x, batch, 1, err);
+    if (!logits)
+        return A4NN_ERR;
+    double sum = 0;
     int ok = 0;
-    be->softmax_xent(be->ctx, batch, a->n_classes, logits, labels, t->dlogits, &loss, &ok);
-    a4nn_net_backward(net, t->dlogits, batch);
+    be->softmax_xent(be->ctx, batch, a->n_classes, logits, labels, t->dlogits, &sum, &ok);
+    if (a4nn_net_backward(net, t->dlogits, batch, err) != A4NN_OK)
+        return A4NN_ERR;
     const size_t np = a4nn_net_param_count(net);
     float *g = a4nn_net_grads(net);
     if (t->cfg.group_size > 1 && t->cfg.allreduce_mean(g, np, t->cfg.allreduce_ctx) != A4NN_OK)
-        a4nn_die("gradient allreduce over the worker group failed");
+        return a4nn_errorf(err, "gradient allreduce over the worker group failed");
     if (t->cfg.clip > 0) {
         double norm = sqrt(be->sumsq(be->ctx, np, g));
         if (norm > t->cfg.clip) /* as torch.nn.utils.clip_grad_norm_ */
@@ -212,9 +232,13 @@ double a4nn_trainer_step(a4nn_trainer *t, const float *x, const float *labels, i
     }
     be->sgd_step(be->ctx, np, a4nn_net_params(net), g, t->momentum, (float)lr,
                  (float)t->cfg.momentum, (float)t->cfg.weight_decay);
+    if (a4nn_backend_status(be, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (loss)
+        *loss = sum / batch;
     if (correct)
         *correct = ok;
-    return loss / batch;
+    return A4NN_OK;
 }
 
 int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double *acc,
@@ -222,7 +246,9 @@ int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double 
 {
     if (check_view(t, val, "validation", err) != A4NN_OK)
         return A4NN_ERR;
-    const resident *r = make_resident(t, val);
+    const resident *r = make_resident(t, val, err);
+    if (!r)
+        return A4NN_ERR;
     a4nn_backend *be = t->be;
     const a4nn_arch *a = a4nn_net_arch(t->net);
     /* in a group each rank evaluates its contiguous share */
@@ -234,7 +260,9 @@ int a4nn_trainer_evaluate(a4nn_trainer *t, const a4nn_dataset_view *val, double 
         for (int i = 0; i < b; i++)
             t->idx[i] = s + i;
         be->gather(be->ctx, r->images, r->labels, t->idx, b, t->sample, t->x, t->y);
-        const float *logits = a4nn_net_forward(t->net, t->x, b, 0);
+        const float *logits = a4nn_net_forward(t->net, t->x, b, 0, err);
+        if (!logits)
+            return A4NN_ERR;
         double l;
         int c;
         be->softmax_xent(be->ctx, b, a->n_classes, logits, t->y, NULL, &l, &c);
@@ -257,7 +285,9 @@ int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
     if (check_view(t, train, "training", err) != A4NN_OK)
         return A4NN_ERR;
     const double t0 = a4nn_now();
-    const resident *r = make_resident(t, train);
+    const resident *r = make_resident(t, train, err);
+    if (!r)
+        return A4NN_ERR;
     a4nn_backend *be = t->be;
 
     /* the batch order depends on seed and epoch only: resumable, and the
@@ -292,7 +322,11 @@ int a4nn_trainer_epoch(a4nn_trainer *t, const a4nn_dataset_view *train,
             t->idx[i] = perm[s + lo + i];
         be->gather(be->ctx, r->images, r->labels, t->idx, lb, t->sample, t->x, t->y);
         int ok;
-        double l = a4nn_trainer_step(t, t->x, t->y, lb, lr, &ok);
+        double l;
+        if (a4nn_trainer_step(t, t->x, t->y, lb, lr, &l, &ok, err) != A4NN_OK) {
+            free(perm);
+            return A4NN_ERR;
+        }
         loss_sum += l * lb;
         correct += ok;
         seen += lb;

@@ -2,7 +2,10 @@
 #include "a4nn/report.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "html_assets.h"
 
 /* JSON string, with <, > and & escaped so the text can sit inside HTML. */
 static void json_str(FILE *o, const char *s)
@@ -28,20 +31,24 @@ static void json_str(FILE *o, const char *s)
     fputc('"', o);
 }
 
-/* Shortest text that reads back as the same double; null for NaN/inf. */
-static void json_num(FILE *o, double v)
+void a4nn_report_shortest(FILE *o, double v, const char *missing)
 {
     if (!isfinite(v)) {
-        fputs("null", o);
+        fputs(missing, o);
         return;
     }
     char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = 6; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             break;
     }
     fputs(buf, o);
+}
+
+static void json_num(FILE *o, double v)
+{
+    a4nn_report_shortest(o, v, "null");
 }
 
 #define JCOL(name, arr, n, expr)                                                                   \

@@ -183,7 +183,9 @@ static int env_init(const a4nn_role_ctx *ctx, worker_env *env, a4nn_error *err)
     if (!env->be)
         return A4NN_ERR;
     env->cache = a4nn_data_cache_alloc(env->be);
-    if (gpu && cfg->tf32 && a4nn_cuda_set_tf32(env->be, 1, err) != A4NN_OK)
+    const a4nn_cuda_options cuda = {cfg->tf32, cfg->cuda_profile, cfg->cuda_verbose,
+                                    cfg->cudnn_bn, cfg->cudnn_exact};
+    if (gpu && a4nn_cuda_configure(env->be, &cuda, err) != A4NN_OK)
         return A4NN_ERR;
     if (cfg->group_size > 1) {
         env->group = a4nn_group_create(ctx->workers, cfg->group_size,
