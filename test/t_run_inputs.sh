@@ -106,3 +106,15 @@ pkill -INT -P $pid; wait $pid; rc=$?
 [[ $rc -eq 75 ]] || { cat "$TMP/int.err"; fail "SIGINT: exit $rc, want 75"; }
 grep -q -- "mpirun -np 3 a4nn run --resume $TMP/busy" "$TMP/int.err" || { cat "$TMP/int.err"; fail "no resume command after SIGINT"; }
 echo "ok: SIGINT to the ranks: exit 75 with the resume command"
+# SIGTERM to the analytics rank alone stops the whole job the same way
+before=$(grep -c "(resumed)" "$TMP/busy/run.log")
+mpirun -np 3 "$A4NN" run --resume "$TMP/busy" 2>"$TMP/term.err" & pid=$!
+for _ in $(seq 1 300); do [[ $(grep -c "(resumed)" "$TMP/busy/run.log") -ge $((before + 2)) ]] && break; sleep 0.05; done
+for k in $(pgrep -P $pid); do
+  [[ $(tr '\0' '\n' </proc/$k/environ | sed -n 's/^OMPI_COMM_WORLD_RANK=//p') == 2 ]] && kill -TERM "$k"
+done
+wait $pid; rc=$?
+[[ $rc -eq 75 ]] || { cat "$TMP/term.err"; fail "SIGTERM to the analytics rank: exit $rc, want 75"; }
+grep -q -- "--resume $TMP/busy" "$TMP/term.err" || fail "no resume command after SIGTERM to the analytics rank"
+echo "ok: SIGTERM to the analytics rank: exit 75 with the resume command"
+run 3 "$A4NN" run --resume "$TMP/busy" --quiet || fail "final resume failed"

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "a4nn/penguin.h"
 #include "a4nn/util.h"
 
 #define A4NN_PATH_MAX 1024
@@ -73,6 +74,9 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);
 void a4nn_config_write(const a4nn_config *c, FILE *out);
 /* The same text in a malloc'd string. */
 char *a4nn_config_text(const a4nn_config *c);
+/* The PENGUIN configuration of a run: defaults, budget = train.epochs, then
+ * the [penguin] keys. */
+int a4nn_config_penguin(const a4nn_config *c, a4nn_penguin_config *pc, a4nn_error *err);
 /* Total number of models a search evaluates: pop_size + n_offspring * n_gens. */
 int a4nn_config_total_models(const a4nn_config *c);
 

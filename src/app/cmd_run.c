@@ -22,13 +22,37 @@
  * script requeues the job when it sees it. */
 #define RUN_EXIT_INTERRUPTED 75
 
-/* The one piece of state a signal handler may touch. */
+/* The state a signal handler may touch: the flag the roles poll, and the
+ * search rank's pid when it runs on this node. */
 static volatile sig_atomic_t run_interrupted;
+static volatile pid_t search_pid;
 
+/* A signal to any rank stops the whole job: the search (rank 0) stops every
+ * rank. A worker tells it over MPI; any other rank on the search's node
+ * passes the signal on (kill is async-signal-safe). */
 static void on_signal(int sig)
 {
     (void)sig;
     run_interrupted = 1;
+    if (search_pid > 0)
+        kill(search_pid, SIGUSR1);
+}
+
+/* Tells every rank the search rank's pid when they share its node. */
+static void share_search_pid(MPI_Comm comm, int rank)
+{
+    struct {
+        char host[256];
+        int pid;
+    } me = {{0}, (int)getpid()}, root;
+    gethostname(me.host, sizeof me.host - 1);
+    root = me;
+    if (MPI_Bcast(&root, sizeof root, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+        return;
+    if (rank != 0 && !strcmp(root.host, me.host))
+        search_pid = root.pid;
+    if (run_interrupted && search_pid > 0) /* a signal that came before */
+        kill(search_pid, SIGUSR1);
 }
 
 static void run_usage(FILE *out)
@@ -90,12 +114,8 @@ static int check_inputs(const a4nn_config *cfg, a4nn_error *err)
     }
     if (cfg->penguin) {
         a4nn_penguin_config pc;
-        a4nn_penguin_config_defaults(&pc);
-        pc.budget = cfg->epochs;
-        for (int i = 0; i < cfg->n_penguin_keys; i++)
-            if (a4nn_penguin_config_set(&pc, cfg->penguin_key[i], cfg->penguin_value[i], err) !=
-                A4NN_OK)
-                return A4NN_ERR;
+        if (a4nn_config_penguin(cfg, &pc, err) != A4NN_OK)
+            return A4NN_ERR;
         a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
         a4nn_penguin *pg = a4nn_penguin_alloc(&pc, reg, err);
         if (pg)
@@ -319,6 +339,8 @@ int cmd_run(int argc, char **argv)
         return status == 3 ? 0 : 1;
     }
 
+    share_search_pid(comm, rank);
+
     /* the worker ranks among themselves: GPU binding (by node-local rank
      * among the workers) and worker groups */
     const int is_worker = rank > 0 && rank < size - cfg.analytics_ranks;
@@ -364,6 +386,7 @@ int cmd_run(int argc, char **argv)
         MPI_Abort(comm, 1);
         return 1;
     }
+    search_pid = 0; /* the search may be gone: pass nothing on from here */
     int interrupted = rc == 1 || run_interrupted;
     if (rank == 0 && interrupted) {
         fprintf(stderr,

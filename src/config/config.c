@@ -370,6 +370,16 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err)
     return A4NN_OK;
 }
 
+int a4nn_config_penguin(const a4nn_config *c, a4nn_penguin_config *pc, a4nn_error *err)
+{
+    a4nn_penguin_config_defaults(pc);
+    pc->budget = c->epochs;
+    for (int i = 0; i < c->n_penguin_keys; i++)
+        if (a4nn_penguin_config_set(pc, c->penguin_key[i], c->penguin_value[i], err) != A4NN_OK)
+            return A4NN_ERR;
+    return A4NN_OK;
+}
+
 int a4nn_config_total_models(const a4nn_config *c)
 {
     return c->pop_size + c->n_offspring * c->n_gens;
