@@ -50,7 +50,10 @@ ifeq ($(origin BLAS_LIBDIR),undefined)
 endif
 
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
-CFLAGS  = -std=c11 $(OPT) $(ARCH) -g -fopenmp -D_GNU_SOURCE $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+# -MMD -MP: every object gets a .d file naming the headers it includes (private
+# ones too), so a header change rebuilds exactly what uses it
+DEPFLAGS = -MMD -MP
+CFLAGS  = -std=c11 $(OPT) $(ARCH) -g -fopenmp -D_GNU_SOURCE $(WARN) $(SAN) $(DEPFLAGS) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS = $(SAN) -fopenmp -L$(HDF5_LIBDIR) -Wl,-rpath,$(HDF5_LIBDIR) -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) $(EXTRA_LDFLAGS)
 LDLIBS  = -lhdf5 -lgsl -lopenblas -linih -lpng16 -lz -ldl -lm -lpthread
 
@@ -103,13 +106,13 @@ status:
 setup:
 	@scripts/setup-debian.sh
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/a4nn/*.h)
+$(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.cu.o: src/%.cu $(wildcard include/a4nn/*.h)
+$(BUILD)/obj/%.cu.o: src/%.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVFLAGS) -c $< -o $@
+	$(NVCC) $(NVFLAGS) -MMD -MP -c $< -o $@
 
 # the simulator's structure-factor loop: vectorised sincosf needs -ffast-math
 $(BUILD)/obj/xfel/xfel_kernel.o: CFLAGS += -ffast-math
@@ -121,11 +124,11 @@ $(LIB): $(LIB_OBJ) $(CU_OBJ)
 $(BIN): $(APP_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(APP_OBJ) $(LIB) $(LDLIBS) -o $@
 
-$(BUILD)/a4nn-%: tools/%/*.c $(LIB) $(wildcard include/a4nn/*.h)
+$(BUILD)/a4nn-%: tools/%/*.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
 
-$(BUILD)/test/%: test/%.c test/testutil.h $(LIB)
+$(BUILD)/test/%: test/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itest $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
@@ -166,3 +169,6 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# the header dependencies the compiler wrote (absent before the first build)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -160,8 +160,31 @@ expect_fail() { # expect_fail PATTERN CMD...
 expect_fail "no such run directory" "$A4NN" report "$tmp/missing"
 expect_fail "no run directory given" "$A4NN" report
 expect_fail "unknown format 'xml'" "$A4NN" export "$tmp/beamA" --format xml
-expect_fail "format csv|json is required" "$A4NN" export "$tmp/beamA"
+expect_fail "format csv|json|pytorch is required" "$A4NN" export "$tmp/beamA"
 echo "not hdf5" >"$tmp/bogus.h5"
 expect_fail "not an HDF5 file" "$A4NN" export "$tmp/bogus.h5" --format csv
+# a commons no run could have written is refused, naming the model and the value
+broken() { # broken NAME PYTHON_STATEMENT_ON_h: a copy of beamA with one defect
+  mkdir -p "$tmp/$1" && cp "$tmp/beamA/commons.h5" "$tmp/$1/"
+  $PY - "$tmp/$1/commons.h5" "$2" <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as h:
+    exec(sys.argv[2])
+PYEOF
+}
+broken nanfit 'h["models/000003"].attrs["fitness"] = float("nan")'
+expect_fail "model 3: fitness = nan is not an accuracy" "$A4NN" report "$tmp/nanfit" -q
+expect_fail "model 3: fitness = nan is not an accuracy" "$A4NN" export "$tmp/nanfit" --format csv
+broken mflops 'h["models/000004"].attrs["mflops"] = -5.0'
+expect_fail "model 4: mflops = -5 is not a cost" "$A4NN" report "$tmp/mflops" -q
+broken valacc 'e = h["models/000002/epochs"][()]; e["val_acc"][1] = 250; del h["models/000002/epochs"]; h["models/000002"].create_dataset("epochs", data=e)'
+expect_fail "model 2: epoch 1: val_acc = 250 is not an accuracy" "$A4NN" export "$tmp/valacc" --format json
+broken noepochs 'del h["models/000005/epochs"]'
+expect_fail "model 5 has no epochs table" "$A4NN" report "$tmp/noepochs" -q
+broken nomodels 'del h["models"]'
+expect_fail "no /models group" "$A4NN" report "$tmp/nomodels" -q
+broken twice 'h.copy(h["models/000001"], "models/copy-of-1")'
+expect_fail "model 1 is stored twice" "$A4NN" report "$tmp/twice" -q
+[[ ! -e $tmp/nanfit/report.html ]] || { echo "a report was written for a refused commons"; exit 1; }
 "$A4NN" report --help | grep -q "usage: a4nn report"
 echo "report and export OK"

@@ -234,6 +234,92 @@ static void test_pdb_reader(void **s)
     assert_close(a4nn_form_factor(A4NN_FF_FE, 0), 26.0, 0.05);
 }
 
+/* The built-in model is a protein, not a random walk: consecutive residues
+ * 3.8 A apart, no other pair closer than 4 A (a clash: under about 3 A), a
+ * compact envelope of an elongated 95 kDa protein (Rg 30-40 A, no flat
+ * axis), and conformation 1 is a rigid-body turn of domains III-V. */
+static double pair_min(const a4nn_molecule *m, int *bonded_ok)
+{
+    double mn = 1e9;
+    *bonded_ok = 1;
+    for (int i = 0; i < m->n; i++)
+        for (int j = i + 1; j < m->n; j++) {
+            double r = 0;
+            for (int k = 0; k < 3; k++) {
+                double d = m->xyz[3 * i + k] - m->xyz[3 * j + k];
+                r += d * d;
+            }
+            r = sqrt(r);
+            if (j == i + 1)
+                *bonded_ok &= fabs(r - 3.8) < 0.01;
+            else
+                mn = fmin(mn, r);
+        }
+    return mn;
+}
+
+static void test_builtin_model_is_a_protein(void **s)
+{
+    (void)s;
+    a4nn_molecule m[2];
+    for (int c = 0; c < 2; c++) {
+        assert_int_equal(a4nn_molecule_builtin(c, 30, &m[c], NULL), A4NN_OK);
+        assert_int_equal(m[c].n, 840);
+        int bonded_ok;
+        double mn = pair_min(&m[c], &bonded_ok), rg = a4nn_molecule_rg(&m[c]);
+        /* principal radii: square roots of the gyration tensor's eigenvalues */
+        double g[3][3] = {{0}};
+        for (int i = 0; i < m[c].n; i++)
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                    g[a][b] += m[c].xyz[3 * i + a] * m[c].xyz[3 * i + b] / m[c].n;
+        /* smallest eigenvalue: the minimum of v'Gv over many unit vectors */
+        double smallest = 1e9;
+        for (int k = 0; k < 20000; k++) {
+            double u = 2.0 * (k % 200) / 199 - 1, phi = 2 * M_PI * (k / 200) / 100.0;
+            double v[3] = {sqrt(1 - u * u) * cos(phi), sqrt(1 - u * u) * sin(phi), u}, q = 0;
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                    q += v[a] * g[a][b] * v[b];
+            smallest = fmin(smallest, q);
+        }
+        printf("conformation %d: Rg %.2f A, closest non-bonded pair %.2f A, smallest principal "
+               "radius %.1f A\n", c, rg, mn, sqrt(smallest));
+        assert_true(bonded_ok);
+        assert_true(mn >= 3.99);
+        assert_true(rg > 30 && rg < 40);
+        assert_true(sqrt(smallest) > 8.5); /* not flat */
+    }
+    /* I-II do not move relative to each other, III-V keep their shape, and
+     * III-V move as a body: every pair distance within each block is kept */
+    double moved = 0;
+    for (int i = 0; i < 840; i += 7)
+        for (int j = i + 7; j < 840; j += 7) {
+            if ((i < 481) != (j < 481)) {
+                moved = fmax(moved, fabs(sqrt(pow(m[0].xyz[3 * i] - m[0].xyz[3 * j], 2) +
+                                              pow(m[0].xyz[3 * i + 1] - m[0].xyz[3 * j + 1], 2) +
+                                              pow(m[0].xyz[3 * i + 2] - m[0].xyz[3 * j + 2], 2)) -
+                                         sqrt(pow(m[1].xyz[3 * i] - m[1].xyz[3 * j], 2) +
+                                              pow(m[1].xyz[3 * i + 1] - m[1].xyz[3 * j + 1], 2) +
+                                              pow(m[1].xyz[3 * i + 2] - m[1].xyz[3 * j + 2], 2))));
+                continue;
+            }
+            double d0 = 0, d1 = 0;
+            for (int k = 0; k < 3; k++) {
+                d0 += pow(m[0].xyz[3 * i + k] - m[0].xyz[3 * j + k], 2);
+                d1 += pow(m[1].xyz[3 * i + k] - m[1].xyz[3 * j + k], 2);
+            }
+            assert_close(sqrt(d0), sqrt(d1), 1e-3);
+        }
+    printf("largest change of an inter-block distance: %.1f A\n", moved);
+    assert_true(moved > 20);
+    a4nn_molecule_free(&m[0]), a4nn_molecule_free(&m[1]);
+    /* a hinge that drives III-V into I-II is refused */
+    a4nn_error err;
+    assert_int_equal(a4nn_molecule_builtin(1, 90, &m[0], &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "run into"));
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -299,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_guinier_law),
         cmocka_unit_test(test_single_atom_isotropic),
         cmocka_unit_test(test_conformations_differ),
+        cmocka_unit_test(test_builtin_model_is_a_protein),
         cmocka_unit_test(test_pdb_reader),
         cmocka_unit_test(test_image_streams_distinct),
     };

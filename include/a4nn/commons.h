@@ -93,6 +93,45 @@ int a4nn_commons_read_dispatch(a4nn_commons *c, char (**genomes)[256], int *n, u
                                int *has_rng, a4nn_error *err);
 int a4nn_commons_close(a4nn_commons *c, a4nn_error *err);
 
+/* ---- reading a commons back (src/commons/read.c) ------------------------- */
+#include "a4nn/config.h"
+
+/* The one fitness rule: the first converged prediction, else the last
+ * measured validation accuracy (percent). */
+double a4nn_fitness_rule(const a4nn_pred_row *preds, int n_preds, double last_val_acc);
+
+/* Everything a commons file holds, read-only (a4nn report, export, status). */
+typedef struct {
+    char name[256];    /* run name attribute; empty when absent */
+    char version[64];  /* a4nn version that wrote it */
+    long long seed;    /* -1 when absent */
+    double start_time; /* NaN when absent */
+    char *config;      /* the stored configuration text; NULL when absent */
+    int budget;        /* epochs per model: attribute epochs/budget/epoch_budget,
+                        * else the configuration's train.epochs, else the
+                        * longest curve */
+    int n_models;
+    a4nn_model_record *models; /* sorted by id; epoch and prediction rows sorted
+                                * by epoch, a repeated epoch (resumed model)
+                                * keeping its last row; fitness as stored, else
+                                * a4nn_fitness_rule */
+} a4nn_commons_contents;
+
+/* Reads a commons file. Attributes and table fields are matched by name (a
+ * few alternative names accepted; missing ones read as NaN), and a file no
+ * run could have written is refused with the reason: no /models group, a
+ * model without an id or an epochs table, a stored id twice, MFLOPs not a
+ * positive number, fitness or an accuracy not in [0, 100] (NaN included), a
+ * negative epoch number or duration, an end before the start. */
+int a4nn_commons_read_file(const char *path, a4nn_commons_contents *c, a4nn_error *err);
+void a4nn_commons_contents_free(a4nn_commons_contents *c);
+
+/* The run configuration stored in a commons (its config attribute): the
+ * defaults, then every key of text; keys this version does not know are
+ * skipped and counted in *n_ignored (may be NULL). A4NN_ERR when text is
+ * NULL or not INI. */
+int a4nn_commons_config(const char *text, a4nn_config *cfg, int *n_ignored, a4nn_error *err);
+
 /* ---- checkpoints ----------------------------------------------------------
  * One file per model, replaced atomically (write + rename): the model id, its
  * genome (a checkpoint of another genome is never loaded), the next epoch to

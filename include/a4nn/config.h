@@ -31,6 +31,8 @@ typedef struct {
     /* [search] */
     int pop_size, n_offspring, n_gens, n_phases, n_nodes, init_channels;
     double crossover_prob, mutation_prob; /* mutation_prob < 0: 1 / n_bits */
+    long budget_epochs;  /* > 0: the search ends once this many epochs are spent */
+    double budget_hours; /* > 0: ... or once this much wall time has passed */
     /* [train] */
     int epochs, batch, threads;
     double lr, momentum, weight_decay, clip;
@@ -77,7 +79,8 @@ char *a4nn_config_text(const a4nn_config *c);
 /* The PENGUIN configuration of a run: defaults, budget = train.epochs, then
  * the [penguin] keys. */
 int a4nn_config_penguin(const a4nn_config *c, a4nn_penguin_config *pc, a4nn_error *err);
-/* Total number of models a search evaluates: pop_size + n_offspring * n_gens. */
+/* Total number of models a search evaluates: pop_size + n_offspring * n_gens
+ * (without a compute budget, which replaces the count). */
 int a4nn_config_total_models(const a4nn_config *c);
 
 const char *a4nn_run_mode_name(a4nn_run_mode m);

@@ -3,46 +3,23 @@
  * JSON, JavaScript only for sorting and hover), a terminal summary, and
  * CSV/JSON exports.
  *
- * Commons layout read (DIR/commons.h5, read-only):
- *   /                 attributes: version, seed, config (INI text), name, and
- *                     the epoch budget as epochs/budget/epoch_budget or else
- *                     the config's [train] epochs (else the longest curve)
- *   /models/<name>    one group per model; attributes: id, genome (text),
- *                     mflops, params, stop_reason, worker, start_time,
- *                     end_time, fitness (optional; derived when absent)
- *     epochs          compound table: epoch, train_acc, val_acc, loss, seconds
- *     predictions     compound table: epoch, prediction, uncertainty, converged
- *     neighbours      optional compound table: id, similarity, hamming,
- *                     graph_edit, fitness (when absent, each model's 3 most
- *                     similar models with a lower id are derived)
- * Fields are matched by name, so extra fields are ignored and missing ones
- * read as NaN. Rows repeated for one epoch (a model resumed from a checkpoint
- * re-reports an epoch) keep the last row. */
+ * It reads DIR/commons.h5 through the commons reader
+ * (a4nn_commons_read_file in include/a4nn/commons.h), which describes the
+ * layout and refuses inconsistent files; when a commons stores no neighbours,
+ * each model's 3 most similar models with a lower id are derived here. */
 #ifndef A4NN_REPORT_H
 #define A4NN_REPORT_H
 
 #include <stdio.h>
 
+#include "a4nn/commons.h"
 #include "a4nn/search.h"
 #include "a4nn/util.h"
 
-typedef struct {
-    int epoch;
-    double train_acc, val_acc, loss, seconds;
-} a4nn_report_epoch;
-
-typedef struct {
-    int epoch;
-    double prediction, uncertainty;
-    int converged;
-} a4nn_report_pred;
-
-typedef struct {
-    int id;
-    double similarity;
-    int hamming, graph_edit;
-    double fitness;
-} a4nn_report_nb;
+/* The commons' rows (include/a4nn/commons.h). */
+typedef a4nn_epoch_row a4nn_report_epoch;
+typedef a4nn_pred_row a4nn_report_pred;
+typedef a4nn_neighbour_row a4nn_report_nb;
 
 typedef struct {
     int id;

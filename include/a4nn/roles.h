@@ -127,6 +127,36 @@ int a4nn_role_search(const a4nn_role_ctx *ctx, a4nn_error *err);
 int a4nn_role_worker(const a4nn_role_ctx *ctx, a4nn_error *err);
 int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err);
 
+/* ---- the typed protocol: one send and one receive per message -----------
+ * Every function returns A4NN_OK or A4NN_ERR with err naming the message,
+ * the peer and MPI's own reason. A receive takes the source (or
+ * MPI_ANY_SOURCE) and writes the sender to *from when from is non-NULL. */
+int a4nn_send_task(const a4nn_role_ctx *ctx, int dest, const a4nn_msg_task *m, a4nn_error *err);
+int a4nn_recv_task(const a4nn_role_ctx *ctx, int src, a4nn_msg_task *m, a4nn_error *err);
+int a4nn_send_epoch(const a4nn_role_ctx *ctx, int dest, const a4nn_msg_epoch *m, a4nn_error *err);
+int a4nn_recv_epoch(const a4nn_role_ctx *ctx, int src, a4nn_msg_epoch *m, int *from,
+                    a4nn_error *err);
+int a4nn_send_prediction(const a4nn_role_ctx *ctx, const a4nn_msg_epoch *m, a4nn_error *err);
+int a4nn_recv_prediction(const a4nn_role_ctx *ctx, int src, a4nn_msg_epoch *m, a4nn_error *err);
+int a4nn_send_stop(const a4nn_role_ctx *ctx, int dest, const a4nn_msg_stop *m, a4nn_error *err);
+int a4nn_recv_stop(const a4nn_role_ctx *ctx, int src, a4nn_msg_stop *m, a4nn_error *err);
+int a4nn_send_done(const a4nn_role_ctx *ctx, int dest, const a4nn_msg_done *m, a4nn_error *err);
+int a4nn_recv_done(const a4nn_role_ctx *ctx, int src, a4nn_msg_done *m, int *from,
+                   a4nn_error *err);
+int a4nn_send_shutdown(const a4nn_role_ctx *ctx, int dest, const a4nn_msg_shutdown *m,
+                       a4nn_error *err);
+int a4nn_recv_shutdown(const a4nn_role_ctx *ctx, int src, a4nn_msg_shutdown *m, a4nn_error *err);
+/* BYE carries the sender's rank */
+int a4nn_send_bye(const a4nn_role_ctx *ctx, int dest, a4nn_error *err);
+int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err);
+/* FRONT goes to every analytics rank */
+int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, a4nn_error *err);
+int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, a4nn_error *err);
+/* Whether a message from src (or MPI_ANY_SOURCE) with tag (or MPI_ANY_TAG)
+ * is waiting: *flag, and its source and tag. */
+int a4nn_probe(const a4nn_role_ctx *ctx, int src, int tag, int *flag, int *from, int *tag_out,
+               a4nn_error *err);
+
 /* Sleeps a short while (polling back-off), in seconds. */
 void a4nn_role_nap(double seconds);
 

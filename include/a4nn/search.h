@@ -141,4 +141,105 @@ int a4nn_nsga2_offspring(a4nn_rng *rng, const a4nn_genome *pop, const double *ob
                          const a4nn_genome *archive, int n_archive, double px, double pm,
                          int n_children, a4nn_genome *children, a4nn_error *err);
 
+/* ---- search strategies: ask / tell, no MPI ----------------------------------
+ * A strategy decides which genome is evaluated next. The search role (MPI)
+ * and the scaling simulator (simulated time) drive the same objects with the
+ * same loop: ask for a genome when a worker is free, tell the result when the
+ * model is done. Strategies are named method tables, as GSL's minimisers:
+ *
+ *     a4nn_strategy *s = a4nn_strategy_alloc(a4nn_strategy_find("async"), &cfg, err);
+ *     int id = a4nn_strategy_ask(s, &genome, err);   // >= 0, WAIT, DONE or A4NN_ERR
+ *     ... evaluate ...
+ *     a4nn_strategy_tell(s, id, fitness, mflops, err);
+ *
+ * Model ids are handed out 0, 1, 2, ... in ask order. A new strategy is one
+ * file in src/search/ defining an a4nn_strategy_type, listed in strategy.c. */
+
+typedef struct {
+    int pop_size;         /* population (both); the initial random genomes */
+    int n_offspring;      /* generational: children per generation */
+    int n_gens;           /* generational: generations of children; < 0: no limit */
+    int total;            /* async: models to make; <= 0: no limit */
+    int children_per_call; /* async: genomes per NSGA-II call (1: every ask sees
+                            * every result so far); the others wait in a queue */
+    int n_phases, n_nodes;
+    double crossover_prob, mutation_prob; /* mutation_prob < 0: 1 / bits */
+    uint64_t seed;        /* the run seed; each strategy derives its own stream */
+} a4nn_strategy_config;
+
+enum {
+    A4NN_STRATEGY_WAIT = -2, /* ask: nothing until a running model is told */
+    A4NN_STRATEGY_DONE = -3, /* ask: the search has made every model */
+    A4NN_STRATEGY_GENERATION = 1 /* tell: this result completed a generation */
+};
+
+typedef struct a4nn_strategy a4nn_strategy;
+
+typedef struct {
+    const char *name;
+    /* 1: results are used only at generation barriers, so the genomes do not
+     * depend on timing (a resumed run remakes them from the seed); 0: every
+     * genome depends on what had finished when it was made, so each is
+     * recorded before it goes out (a4nn_strategy_restore on resume). */
+    int barriers;
+    size_t state_size;
+    int (*init)(a4nn_strategy *s, a4nn_error *err);
+    int (*ask)(a4nn_strategy *s, a4nn_genome *g, a4nn_error *err);
+    int (*tell)(a4nn_strategy *s, int id, a4nn_error *err);
+    void (*free)(a4nn_strategy *s);
+} a4nn_strategy_type;
+
+extern const a4nn_strategy_type a4nn_strategy_generational; /* "generational" */
+extern const a4nn_strategy_type a4nn_strategy_async;        /* "async" (steady state) */
+
+/* The strategy of that name, or NULL. */
+const a4nn_strategy_type *a4nn_strategy_find(const char *name);
+
+a4nn_strategy *a4nn_strategy_alloc(const a4nn_strategy_type *type,
+                                   const a4nn_strategy_config *cfg, a4nn_error *err);
+void a4nn_strategy_free(a4nn_strategy *s);
+const a4nn_strategy_type *a4nn_strategy_kind(const a4nn_strategy *s);
+
+/* The next model: its id (>= 0) with *g, A4NN_STRATEGY_WAIT, A4NN_STRATEGY_DONE
+ * or A4NN_ERR (err filled, e.g. the genome space is exhausted). */
+int a4nn_strategy_ask(a4nn_strategy *s, a4nn_genome *g, a4nn_error *err);
+/* Result of model id (fitness in %, NaN counts as 0; MFLOPs). Returns A4NN_OK,
+ * A4NN_STRATEGY_GENERATION or A4NN_ERR. */
+int a4nn_strategy_tell(a4nn_strategy *s, int id, double fitness, double mflops,
+                       a4nn_error *err);
+/* Makes no model with an id >= max_models (a generation is cut short to fit;
+ * the compute-budget search sets it at each barrier). */
+void a4nn_strategy_limit(a4nn_strategy *s, int max_models);
+/* Models made so far (ids 0 .. made-1); barriers passed so far. */
+int a4nn_strategy_made(const a4nn_strategy *s);
+int a4nn_strategy_generation(const a4nn_strategy *s);
+/* The current population (ids), for the commons; valid until the next call. */
+int a4nn_strategy_population(const a4nn_strategy *s, const int **ids);
+/* The random stream's state (recorded with each dispatch or generation). */
+const uint64_t *a4nn_strategy_rng_state(const a4nn_strategy *s);
+/* Resume: genomes 0..n-1 were made before (with the stream at rng, NULL:
+ * remake the stream from the seed); the next ask makes id n. */
+int a4nn_strategy_restore(a4nn_strategy *s, const a4nn_genome *made, int n,
+                          const uint64_t *rng, a4nn_error *err);
+/* The genome of model id (made by this strategy or restored). */
+const a4nn_genome *a4nn_strategy_genome(const a4nn_strategy *s, int id);
+
+/* ---- the scheduling loop the search role and the simulator share ----------
+ * Whenever a worker is free: a model of an earlier run to send again (resume),
+ * else the strategy's next one; when none can go out, wait for something to
+ * happen (a result, told to the strategy by the driver). Ends when nothing
+ * runs and nothing more is to be asked, or at once when halted. */
+typedef struct {
+    void *ctx;
+    int (*free_workers)(void *ctx);
+    int (*running)(void *ctx);  /* models out */
+    int (*halted)(void *ctx);   /* NULL: never (an interrupted run stops here) */
+    int (*may_ask)(void *ctx);  /* NULL: always; 0 once a compute budget is spent */
+    int (*resend)(void *ctx, a4nn_error *err); /* NULL; else 1 when it sent one */
+    int (*start)(void *ctx, int id, const a4nn_genome *g, a4nn_error *err);
+    int (*wait)(void *ctx, a4nn_error *err);
+} a4nn_search_driver;
+
+int a4nn_search_run(a4nn_strategy *s, const a4nn_search_driver *d, a4nn_error *err);
+
 #endif

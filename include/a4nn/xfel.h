@@ -26,8 +26,10 @@ void a4nn_molecule_free(a4nn_molecule *m);
  * 77-78, else from the atom name. Coordinates are centred on their mean. */
 int a4nn_molecule_read_pdb(const char *path, a4nn_molecule *m, a4nn_error *err);
 /* The built-in coarse-grained model (docs/xfelsim.md): 840 residues in five
- * domains, like elongation factor 2; conformation 1 turns domain IV alone
- * (V stays in place) by hinge_deg about a hinge between domains III and IV. */
+ * domains of elongation factor 2's sizes, no two closer than 4 A;
+ * conformation 1 turns domains III-V as one rigid body by hinge_deg about a
+ * hinge at the II-III junction. An angle that makes the turned block run
+ * into domains I-II is an error. */
 int a4nn_molecule_builtin(int conformation, double hinge_deg, a4nn_molecule *m, a4nn_error *err);
 double a4nn_molecule_rg(const a4nn_molecule *m); /* radius of gyration, Angstrom */
 /* Form factor of a scatterer type at momentum transfer q (1/Angstrom). */

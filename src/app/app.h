@@ -15,6 +15,7 @@ int cmd_penguin(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 /* Returns 1 when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "a4nn/nn.h"
 #include "a4nn/search.h"
 #include "app.h"
+#include "model.h"
 
 static void train_usage(FILE *out)
 {
@@ -30,6 +31,7 @@ static void train_usage(FILE *out)
             "  --seed S              seed of weights and batch order (default 1)\n"
             "  --threads T           CPU threads (default: all cores)\n"
             "  --backend cpu|cuda|auto  (default auto)\n"
+            "  --save FILE.h5        write the trained network (a4nn predict, a4nn_model.py)\n"
             "  --csv                 CSV output\n");
 }
 
@@ -49,7 +51,7 @@ int cmd_train(int argc, char **argv)
         train_usage(stdout);
         return 0;
     }
-    const char *genome_text = NULL, *backend = "auto", *data_path = NULL;
+    const char *genome_text = NULL, *backend = "auto", *data_path = NULL, *save_path = NULL;
     long n_synth = 512, seed = 1;
     int h = 16, w = 16, threads = 0, init_channels = 24, csv = 0, phases = 3, nodes = 4;
     a4nn_train_config cfg;
@@ -69,6 +71,8 @@ int cmd_train(int argc, char **argv)
             genome_text = v;
         else if (!strcmp(key, "--data"))
             data_path = v;
+        else if (!strcmp(key, "--save"))
+            save_path = v;
         else if (!strcmp(key, "--synthetic"))
             n_synth = parse_long(key, v, 8, 10000000);
         else if (!strcmp(key, "--size")) {
@@ -162,6 +166,18 @@ int cmd_train(int argc, char **argv)
             printf("epoch %3d  train acc %6.2f %%  val acc %6.2f %%  loss %.4f  %.2f s\n", e,
                    st.train_acc, st.val_acc, st.train_loss, st.seconds);
         fflush(stdout);
+    }
+    if (save_path) {
+        app_model m = {.n_phases = phases, .n_nodes = nodes, .init_channels = init_channels,
+                       .in_c = train.c, .in_h = train.h, .in_w = train.w, .n_classes = 2,
+                       .model_id = -1, .epochs = cfg.epochs};
+        snprintf(m.genome, sizeof m.genome, "%s", genome_text);
+        app_model_take_weights(&m, net);
+        if (app_model_write(save_path, &m, &err) != A4NN_OK)
+            a4nn_die("train: %s", err.msg);
+        app_model_free(&m);
+        if (!csv)
+            printf("# saved %s\n", save_path);
     }
     a4nn_trainer_free(t);
     a4nn_net_free(net);

@@ -11,7 +11,8 @@ static const a4nn_command commands[] = {
     {"penguin", "replay learning curves through PENGUIN prediction and stopping", cmd_penguin},
     {"run", "run the MPI architecture search (search, workers, analytics)", cmd_run},
     {"report", "HTML report and summary of one or more run directories", cmd_report},
-    {"export", "export a run's data commons as CSV or JSON", cmd_export},
+    {"export", "export a run's data commons (CSV, JSON) or a model for PyTorch", cmd_export},
+    {"predict", "class probabilities of a saved network on a dataset", cmd_predict},
 };
 
 int app_wants_help(int argc, char **argv)

@@ -53,9 +53,8 @@ static int recv_front(const a4nn_role_ctx *ctx, a4nn_front *front, int *n_front,
                       a4nn_error *err)
 {
     a4nn_msg_front f;
-    if (MPI_Recv(&f, sizeof f, MPI_BYTE, 0, A4NN_TAG_FRONT, ctx->comm, MPI_STATUS_IGNORE) !=
-        MPI_SUCCESS)
-        return a4nn_errorf(err, "analytics %d: MPI_Recv FRONT failed", ctx->rank);
+    if (a4nn_recv_front(ctx, 0, &f, err) != A4NN_OK)
+        return A4NN_ERR;
     if (f.end) {
         *front_end = 1;
         return A4NN_OK;
@@ -88,36 +87,26 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
     int byes = 0, front_end = 0, n_front = 0, rc = A4NN_OK;
     double nap = 1e-4;
     while (byes < ctx->n_workers || !front_end) {
-        int flag = 0;
-        MPI_Status st;
-        if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, ctx->comm, &flag, &st) != MPI_SUCCESS) {
-            rc = a4nn_errorf(err, "analytics %d: MPI_Iprobe failed", ctx->rank);
+        int flag = 0, src = -1, tag = -1;
+        if ((rc = a4nn_probe(ctx, MPI_ANY_SOURCE, MPI_ANY_TAG, &flag, &src, &tag, err)) != A4NN_OK)
             break;
-        }
         if (!flag) {
             a4nn_role_nap(nap);
             nap = nap < 0.002 ? nap * 2 : 0.002;
             continue;
         }
         nap = 1e-4;
-        if (st.MPI_TAG == A4NN_TAG_BYE) {
-            int32_t who;
-            if (MPI_Recv(&who, 1, MPI_INT32_T, st.MPI_SOURCE, A4NN_TAG_BYE, ctx->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Recv BYE failed", ctx->rank);
+        if (tag == A4NN_TAG_BYE) {
+            if ((rc = a4nn_recv_bye(ctx, src, NULL, err)) != A4NN_OK)
                 break;
-            }
             byes++;
-        } else if (st.MPI_TAG == A4NN_TAG_FRONT) {
+        } else if (tag == A4NN_TAG_FRONT) {
             if ((rc = recv_front(ctx, &front, &n_front, &front_end, err)) != A4NN_OK)
                 break;
-        } else if (st.MPI_TAG == A4NN_TAG_EPOCH) {
+        } else if (tag == A4NN_TAG_EPOCH) {
             a4nn_msg_epoch m;
-            if (MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_EPOCH, ctx->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Recv EPOCH failed", ctx->rank);
+            if ((rc = a4nn_recv_epoch(ctx, src, &m, NULL, err)) != A4NN_OK)
                 break;
-            }
             if (m.model_id < 0) {
                 rc = a4nn_errorf(err, "analytics %d: bad model id %d", ctx->rank, m.model_id);
                 break;
@@ -129,7 +118,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             if (rc != A4NN_OK)
                 break;
             model_state *ms = get_model(&tab, m.model_id);
-            ms->worker = st.MPI_SOURCE;
+            ms->worker = src;
             if (ms->stopped || m.epoch != ms->pm.n)
                 continue; /* after a STOP, or a repeat: not part of the curve */
             ms->seconds += m.seconds;
@@ -156,28 +145,19 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
                     ms->stopped = 1;
                     ms->stop_epoch = m.epoch;
                     a4nn_msg_stop s = {m.model_id, m.epoch, d.fitness};
-                    if (MPI_Send(&s, sizeof s, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_STOP,
-                                 ctx->comm) != MPI_SUCCESS) {
-                        rc = a4nn_errorf(err, "analytics %d: MPI_Send STOP failed", ctx->rank);
+                    if ((rc = a4nn_send_stop(ctx, src, &s, err)) != A4NN_OK)
                         break;
-                    }
                 }
             } else {
                 ms->pm.acc[ms->pm.n] = m.val_acc;
                 ms->pm.n++;
             }
-            if (MPI_Send(&m, sizeof m, MPI_BYTE, 0, A4NN_TAG_PREDICTION, ctx->comm) !=
-                MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Send PREDICTION failed", ctx->rank);
+            if ((rc = a4nn_send_prediction(ctx, &m, err)) != A4NN_OK)
                 break;
-            }
-        } else if (st.MPI_TAG == A4NN_TAG_DONE) {
+        } else if (tag == A4NN_TAG_DONE) {
             a4nn_msg_done d;
-            if (MPI_Recv(&d, sizeof d, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_DONE, ctx->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Recv DONE failed", ctx->rank);
+            if ((rc = a4nn_recv_done(ctx, src, &d, NULL, err)) != A4NN_OK)
                 break;
-            }
             model_state *ms = get_model(&tab, d.model_id);
             int n = ms->pm.n;
             if (ms->stopped)
@@ -191,21 +171,16 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             d.prediction = ms->has_pred ? ms->last_pred : NAN;
             d.seconds = ms->seconds;
             drop_model(&tab, d.model_id);
-            if (MPI_Send(&d, sizeof d, MPI_BYTE, 0, A4NN_TAG_DONE, ctx->comm) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "analytics %d: MPI_Send DONE failed", ctx->rank);
+            if ((rc = a4nn_send_done(ctx, 0, &d, err)) != A4NN_OK)
                 break;
-            }
         } else {
             rc = a4nn_errorf(err, "analytics %d: unexpected message tag %d from rank %d",
-                             ctx->rank, st.MPI_TAG, st.MPI_SOURCE);
+                             ctx->rank, tag, src);
             break;
         }
     }
-    if (rc == A4NN_OK) {
-        int32_t me = ctx->rank;
-        if (MPI_Send(&me, 1, MPI_INT32_T, 0, A4NN_TAG_BYE, ctx->comm) != MPI_SUCCESS)
-            rc = a4nn_errorf(err, "analytics %d: MPI_Send BYE failed", ctx->rank);
-    }
+    if (rc == A4NN_OK)
+        rc = a4nn_send_bye(ctx, 0, err);
     a4nn_front_free(&front);
     for (int i = 0; i < tab.cap; i++)
         free(tab.m[i]);

@@ -16,12 +16,6 @@
 #include "a4nn/roles.h"
 #include "a4nn/search.h"
 
-#define MPI_TRY(call, what)                                                                \
-    do {                                                                                   \
-        if ((call) != MPI_SUCCESS)                                                         \
-            return a4nn_errorf(err, "worker %d: MPI %s failed", ctx->rank, what);          \
-    } while (0)
-
 typedef struct {
     const a4nn_role_ctx *ctx;
     a4nn_group *group; /* NULL: a worker of one rank */
@@ -47,25 +41,20 @@ static void poll_messages(poll_state *ps)
     if (*ctx->interrupted)
         ps->interrupted = 1;
     for (;;) {
-        int flag = 0;
-        MPI_Status st;
-        if (MPI_Iprobe(MPI_ANY_SOURCE, A4NN_TAG_STOP, ctx->comm, &flag, &st) != MPI_SUCCESS) {
+        int flag = 0, src = -1;
+        a4nn_msg_stop m;
+        if (a4nn_probe(ctx, MPI_ANY_SOURCE, A4NN_TAG_STOP, &flag, &src, NULL, NULL) != A4NN_OK ||
+            (flag && a4nn_recv_stop(ctx, src, &m, NULL) != A4NN_OK)) {
             ps->mpi_failed = 1;
             return;
         }
         if (!flag)
             break;
-        a4nn_msg_stop m;
-        if (MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, A4NN_TAG_STOP, ctx->comm,
-                     MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-            ps->mpi_failed = 1;
-            return;
-        }
         if (m.model_id == ps->model_id)
             ps->stop = 1; /* a STOP for a model already done is stale: dropped */
     }
     int flag = 0;
-    if (MPI_Iprobe(0, A4NN_TAG_SHUTDOWN, ctx->comm, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (a4nn_probe(ctx, 0, A4NN_TAG_SHUTDOWN, &flag, NULL, NULL, NULL) != A4NN_OK)
         ps->mpi_failed = 1;
     if (flag)
         ps->shutdown = 1;
@@ -255,10 +244,7 @@ static int send_epoch(const a4nn_role_ctx *ctx, const a4nn_msg_task *task, doubl
     m.seconds = row->seconds;
     m.mflops = mflops;
     m.prediction = m.uncertainty = NAN;
-    MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, a4nn_analytics_rank(ctx, model_id), A4NN_TAG_EPOCH,
-                     ctx->comm),
-            "send EPOCH");
-    return A4NN_OK;
+    return a4nn_send_epoch(ctx, a4nn_analytics_rank(ctx, model_id), &m, err);
 }
 
 /* Trains or replays one task. Sets *reason. */
@@ -539,12 +525,9 @@ static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
     int rc = A4NN_OK;
     double nap = 1e-4;
     for (;;) {
-        int flag = 0;
-        MPI_Status st;
-        if (MPI_Iprobe(0, MPI_ANY_TAG, ctx->comm, &flag, &st) != MPI_SUCCESS) {
-            rc = a4nn_errorf(err, "worker %d: MPI_Iprobe failed", ctx->rank);
+        int flag = 0, tag = -1;
+        if ((rc = a4nn_probe(ctx, 0, MPI_ANY_TAG, &flag, NULL, &tag, err)) != A4NN_OK)
             break;
-        }
         if (*ctx->interrupted)
             *interrupted = 1;
         if (!flag) {
@@ -558,13 +541,10 @@ static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
         nap = 1e-4;
         group_cmd cmd;
         memset(&cmd, 0, sizeof cmd);
-        if (st.MPI_TAG == A4NN_TAG_SHUTDOWN) {
+        if (tag == A4NN_TAG_SHUTDOWN) {
             a4nn_msg_shutdown m;
-            if (MPI_Recv(&m, sizeof m, MPI_BYTE, 0, A4NN_TAG_SHUTDOWN, ctx->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "worker %d: MPI_Recv SHUTDOWN failed", ctx->rank);
+            if ((rc = a4nn_recv_shutdown(ctx, 0, &m, err)) != A4NN_OK)
                 break;
-            }
             if (m.interrupt)
                 *interrupted = 1;
             cmd.kind = GROUP_SHUTDOWN;
@@ -573,18 +553,14 @@ static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
                 rc = A4NN_ERR;
             break;
         }
-        if (st.MPI_TAG != A4NN_TAG_TASK) {
+        if (tag != A4NN_TAG_TASK) {
             rc = a4nn_errorf(err, "worker %d: unexpected message tag %d from the search",
-                             ctx->rank, st.MPI_TAG);
+                             ctx->rank, tag);
             break;
         }
         a4nn_msg_task *task = &cmd.task;
-        if (MPI_Recv(task, sizeof *task, MPI_BYTE, 0, A4NN_TAG_TASK, ctx->comm,
-                     MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-            rc = a4nn_errorf(err, "worker %d: MPI_Recv TASK failed", ctx->rank);
+        if ((rc = a4nn_recv_task(ctx, 0, task, err)) != A4NN_OK)
             break;
-        }
-        task->genome[sizeof task->genome - 1] = '\0';
         cmd.kind = GROUP_TASK;
         if (ps->group && group_cmd_bcast(ps, &cmd, err) != A4NN_OK) {
             rc = A4NN_ERR;
@@ -595,22 +571,13 @@ static int leader_loop(const a4nn_role_ctx *ctx, worker_env *env, poll_state *ps
             rc = A4NN_ERR;
             break;
         }
-        if (MPI_Send(&done, sizeof done, MPI_BYTE, a4nn_analytics_rank(ctx, task->model_id),
-                     A4NN_TAG_DONE, ctx->comm) != MPI_SUCCESS) {
-            rc = a4nn_errorf(err, "worker %d: MPI_Send DONE failed", ctx->rank);
+        if ((rc = a4nn_send_done(ctx, a4nn_analytics_rank(ctx, task->model_id), &done, err)) !=
+            A4NN_OK)
             break;
-        }
         ps->model_id = -1;
     }
-    if (rc == A4NN_OK) {
-        int32_t bye = ctx->rank;
-        for (int a = 0; a < ctx->n_analytics; a++)
-            if (MPI_Send(&bye, 1, MPI_INT32_T, ctx->size - ctx->n_analytics + a, A4NN_TAG_BYE,
-                         ctx->comm) != MPI_SUCCESS) {
-                rc = a4nn_errorf(err, "worker %d: MPI_Send BYE failed", ctx->rank);
-                break;
-            }
-    }
+    for (int a = 0; a < ctx->n_analytics && rc == A4NN_OK; a++)
+        rc = a4nn_send_bye(ctx, ctx->size - ctx->n_analytics + a, err);
     return rc;
 }
 

@@ -17,10 +17,65 @@ static int dominates(int m, const double *a, const double *b)
     return better;
 }
 
+/* (value, index) pairs sorted by value, then index: every sort here is a
+ * total order, so the result does not depend on the sorting algorithm */
+typedef struct {
+    double v, w;
+    int i;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    if (x->w != y->w)
+        return x->w < y->w ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Two objectives in O(n log n): in (f0, f1) order every dominator of a point
+ * comes before it, and front k dominates it when its smallest f1 is below
+ * the point's (or equal, reached at a smaller f0); that holds for a prefix
+ * of the fronts, so a binary search finds the point's front. */
+static int sort2(int n, const double *obj, int *rank)
+{
+    keyed *k = a4nn_malloc((size_t)n * sizeof *k);
+    double *min1 = a4nn_malloc((size_t)n * sizeof *min1), *at0 = a4nn_malloc((size_t)n * sizeof *at0);
+    for (int i = 0; i < n; i++)
+        k[i] = (keyed){obj[2 * i], obj[2 * i + 1], i};
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    int nf = 0;
+    for (int a = 0; a < n; a++) {
+        double f0 = k[a].v, f1 = k[a].w;
+        int lo = 0, hi = nf; /* first front that does not dominate the point */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (min1[mid] < f1 || (min1[mid] == f1 && at0[mid] < f0))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        rank[k[a].i] = lo;
+        if (lo == nf) {
+            min1[nf] = f1, at0[nf] = f0;
+            nf++;
+        } else if (f1 < min1[lo]) {
+            min1[lo] = f1, at0[lo] = f0;
+        }
+    }
+    free(k);
+    free(min1);
+    free(at0);
+    return nf;
+}
+
 int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank)
 {
     if (n <= 0)
         return 0;
+    if (m == 2)
+        return sort2(n, obj, rank);
     int *count = a4nn_calloc((size_t)n, sizeof *count);
     int *front = a4nn_malloc((size_t)n * sizeof *front), *next = a4nn_malloc((size_t)n * sizeof *next);
     for (int i = 0; i < n; i++)
@@ -53,17 +108,28 @@ int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank)
 void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, double *crowd)
 {
     int *idx = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    keyed *key = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *key);
     for (int i = 0; i < n; i++)
         crowd[i] = 0;
     int max_rank = 0;
     for (int i = 0; i < n; i++)
         if (rank[i] > max_rank)
             max_rank = rank[i];
+    /* the points of each front, in index order (counting sort by rank) */
+    int *start = a4nn_calloc((size_t)max_rank + 2, sizeof *start);
+    int *byrank = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *byrank);
+    for (int i = 0; i < n; i++)
+        start[rank[i] + 1]++;
+    for (int r = 0; r <= max_rank; r++)
+        start[r + 1] += start[r];
+    int *fill = a4nn_malloc((size_t)(max_rank + 1) * sizeof *fill);
+    memcpy(fill, start, (size_t)(max_rank + 1) * sizeof *fill);
+    for (int i = 0; i < n; i++)
+        byrank[fill[rank[i]]++] = i;
+    free(fill);
     for (int r = 0; r <= max_rank; r++) {
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            if (rank[i] == r)
-                idx[k++] = i;
+        int k = start[r + 1] - start[r];
+        memcpy(idx, byrank + start[r], (size_t)k * sizeof *idx);
         if (k == 0)
             continue;
         if (k <= 2) {
@@ -72,17 +138,12 @@ void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, doubl
             continue;
         }
         for (int j = 0; j < m; j++) {
-            /* insertion sort by objective j, ties by index: deterministic */
-            for (int a = 1; a < k; a++) {
-                int v = idx[a], b = a - 1;
-                while (b >= 0 && (obj[(size_t)idx[b] * m + j] > obj[(size_t)v * m + j] ||
-                                  (obj[(size_t)idx[b] * m + j] == obj[(size_t)v * m + j] &&
-                                   idx[b] > v))) {
-                    idx[b + 1] = idx[b];
-                    b--;
-                }
-                idx[b + 1] = v;
-            }
+            /* by objective j, ties by index: deterministic */
+            for (int a = 0; a < k; a++)
+                key[a] = (keyed){obj[(size_t)idx[a] * m + j], 0, idx[a]};
+            qsort(key, (size_t)k, sizeof *key, cmp_keyed);
+            for (int a = 0; a < k; a++)
+                idx[a] = key[a].i;
             double lo = obj[(size_t)idx[0] * m + j], hi = obj[(size_t)idx[k - 1] * m + j];
             crowd[idx[0]] = crowd[idx[k - 1]] = INFINITY;
             if (hi - lo <= 0)
@@ -95,6 +156,9 @@ void a4nn_nsga2_crowding(int n, int m, const double *obj, const int *rank, doubl
         }
     }
     free(idx);
+    free(key);
+    free(start);
+    free(byrank);
 }
 
 void a4nn_nsga2_survivors(int n, int m, const double *obj, int k, int *chosen)
@@ -104,23 +168,14 @@ void a4nn_nsga2_survivors(int n, int m, const double *obj, int k, int *chosen)
     int *order = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
     a4nn_nsga2_sort(n, m, obj, rank);
     a4nn_nsga2_crowding(n, m, obj, rank, crowd);
+    /* by (rank asc, crowding desc, index asc) */
+    keyed *key = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *key);
     for (int i = 0; i < n; i++)
-        order[i] = i;
-    /* stable order by (rank asc, crowding desc, index asc) */
-    for (int a = 1; a < n; a++) {
-        int v = order[a], b = a - 1;
-        while (b >= 0) {
-            int u = order[b];
-            int after = rank[u] > rank[v] ||
-                        (rank[u] == rank[v] && (crowd[u] < crowd[v] ||
-                                                (crowd[u] == crowd[v] && u > v)));
-            if (!after)
-                break;
-            order[b + 1] = u;
-            b--;
-        }
-        order[b + 1] = v;
-    }
+        key[i] = (keyed){(double)rank[i], -crowd[i], i};
+    qsort(key, (size_t)n, sizeof *key, cmp_keyed);
+    for (int i = 0; i < n; i++)
+        order[i] = key[i].i;
+    free(key);
     for (int i = 0; i < k && i < n; i++)
         chosen[i] = order[i];
     free(rank);

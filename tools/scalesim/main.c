@@ -5,13 +5,16 @@
  * stopped where PENGUIN stops it. Writes worker utilisation and
  * time-to-solution per (mode, workers, seed) as CSV and an SVG plot.
  *
- * The search is the real one: genomes come from the search module's NSGA-II
- * (random initial population, tournament, crossover, mutation, duplicate
- * elimination, environmental selection), each genome's MFLOPs from its
- * decoded network, and the epochs a model trains and its fitness from the
- * PENGUIN library replaying the reference curve the genome maps to (the
- * curve with the same genome, else one picked by a hash of the genome text,
- * as the replay backend of `a4nn run` does).
+ * The search is the real one: the strategy objects of the search module
+ * (generational or asynchronous NSGA-II, src/search) driven by the same
+ * scheduling loop as the search rank of `a4nn run` (a4nn_search_run), here
+ * with simulated time; each genome's MFLOPs from its decoded network, and the
+ * epochs a model trains and its fitness from the PENGUIN library replaying
+ * the reference curve the genome maps to (the curve with the same genome,
+ * else one picked by a hash of the genome text, as the replay backend of
+ * `a4nn run` does). With --config and as many workers, a run's models come
+ * out in the same order with the same genomes (test/t_run_scalesim_order.sh);
+ * at scale, async makes pop/batch-div children per NSGA-II call.
  *
  * The messages follow `a4nn run` (docs/design.md): the search sends TASK; the
  * worker trains epoch after epoch and sends an EPOCH after each to the
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a4nn/config.h"
 #include "a4nn/penguin.h"
 #include "a4nn/search.h"
 #include "a4nn/util.h"
@@ -48,7 +52,7 @@ typedef struct {
     const char *curves, *csv, *svg, *trace;
     int workers[MAX_RUNS], n_workers;
     int modes[2], n_modes; /* 0 generational, 1 async */
-    int gens;              /* generations of children (models = pop * (gens + 1)) */
+    int gens;              /* generations of children (models = pop + offspring * gens) */
     int pop;               /* 0: = workers */
     int batch_div;         /* async: children made per NSGA-II call = pop / batch_div */
     int penguin;
@@ -60,6 +64,10 @@ typedef struct {
     int n_seeds;
     a4nn_penguin_config pcfg;
     int start_epoch; /* first epoch PENGUIN fits (resolved) */
+    /* the search: as `a4nn run` configures it (--config) */
+    int offspring; /* children per generation (0: = pop) */
+    int n_phases, n_nodes, init_channels;
+    double crossover_prob, mutation_prob;
 } sim_opts;
 
 typedef struct {
@@ -133,55 +141,6 @@ static event heap_pop(heap *h)
     return top;
 }
 
-/* ---- the population the search keeps ------------------------------------------------ */
-typedef struct {
-    int n, cap;
-    a4nn_genome *g;
-    double *obj; /* (100 - fitness, MFLOPs) */
-} population;
-
-static void pop_add(population *p, const a4nn_genome *g, double fitness, double mflops)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 64;
-        p->g = a4nn_realloc(p->g, (size_t)p->cap * sizeof *p->g);
-        p->obj = a4nn_realloc(p->obj, (size_t)p->cap * 2 * sizeof *p->obj);
-    }
-    p->g[p->n] = *g;
-    p->obj[2 * p->n] = 100.0 - fitness;
-    p->obj[2 * p->n + 1] = mflops;
-    p->n++;
-}
-
-/* Environmental selection down to k. */
-static void pop_select(population *p, int k)
-{
-    if (p->n <= k)
-        return;
-    int *chosen = a4nn_malloc((size_t)k * sizeof *chosen);
-    a4nn_nsga2_survivors(p->n, 2, p->obj, k, chosen);
-    a4nn_genome *g = a4nn_malloc((size_t)k * sizeof *g);
-    double *obj = a4nn_malloc((size_t)k * 2 * sizeof *obj);
-    for (int i = 0; i < k; i++) {
-        g[i] = p->g[chosen[i]];
-        obj[2 * i] = p->obj[2 * chosen[i]];
-        obj[2 * i + 1] = p->obj[2 * chosen[i] + 1];
-    }
-    memcpy(p->g, g, (size_t)k * sizeof *g);
-    memcpy(p->obj, obj, (size_t)k * 2 * sizeof *obj);
-    p->n = k;
-    free(g);
-    free(obj);
-    free(chosen);
-}
-
-static void pop_free(population *p)
-{
-    free(p->g);
-    free(p->obj);
-    memset(p, 0, sizeof *p);
-}
-
 /* ---- the simulated run ------------------------------------------------------------- */
 enum { MSG_EPOCH, MSG_DONE };
 typedef struct {
@@ -196,6 +155,7 @@ typedef struct {
 } analytics_rank;
 
 typedef struct {
+    a4nn_genome g;
     int curve, epochs; /* reference curve; epochs of its learning curve (PENGUIN's stop) */
     double fitness, mflops, t_epoch;
     int worker, epochs_run, stopped, n_done;
@@ -211,18 +171,18 @@ typedef struct {
 typedef struct {
     const sim_opts *o;
     const replay_table *rt;
-    int mode, W, P, M, B, budget;
-    a4nn_rng rng, noise;
+    int W, budget;
+    a4nn_strategy *strategy; /* the search's own strategy object */
+    a4nn_rng noise;
     a4nn_arch *arch;
-    a4nn_genome *genomes; /* every genome made, by model id (the duplicate archive) */
-    int n_made, next;     /* genomes made; the next one to dispatch */
     model_rec *models;
+    int n_models, cap_models;
     worker_state *w;
     int *idle, n_idle; /* workers the search knows are free */
     analytics_rank *ana;
     heap h;
-    population pop;
-    int done, gen, gen_done;
+    double now; /* the search's clock: the time of the last event handled */
+    int done, told; /* models done; set when a DONE reached the search */
     double search_free, search_busy, busy, wasted, makespan, stop_delay;
     long epochs;
     int n_stops;
@@ -230,14 +190,25 @@ typedef struct {
 } sim;
 
 /* The reference curve a genome replays, its MFLOPs and epoch time. */
-static int model_prepare(sim *s, int id)
+static int model_prepare(sim *s, int id, const a4nn_genome *g)
 {
     const sim_opts *o = s->o;
+    if (id >= s->cap_models) {
+        int cap = s->cap_models ? 2 * s->cap_models : 1024;
+        while (cap <= id)
+            cap *= 2;
+        s->models = a4nn_realloc(s->models, (size_t)cap * sizeof *s->models);
+        memset(s->models + s->cap_models, 0, (size_t)(cap - s->cap_models) * sizeof *s->models);
+        s->cap_models = cap;
+    }
+    if (id >= s->n_models)
+        s->n_models = id + 1;
     model_rec *r = &s->models[id];
     char text[256];
-    if (a4nn_genome_format(&s->genomes[id], text, sizeof text) < 0)
+    r->g = *g;
+    if (a4nn_genome_format(g, text, sizeof text) < 0)
         return a4nn_errorf(s->err, "genome does not format");
-    if (a4nn_arch_build(&s->genomes[id], 1, 127, 127, 24, 2, s->arch, s->err) != A4NN_OK)
+    if (a4nn_arch_build(g, 1, 127, 127, o->init_channels, 2, s->arch, s->err) != A4NN_OK)
         return A4NN_ERR;
     int k = a4nn_curves_pick(s->rt->set, text);
     r->curve = k;
@@ -246,29 +217,6 @@ static int model_prepare(sim *s, int id)
     r->mflops = s->arch->mflops;
     r->t_epoch = o->overhead + r->mflops * 1e6 * (3.0 * (double)o->n_train + (double)o->n_val) /
                                    (o->tflops * 1e12);
-    return A4NN_OK;
-}
-
-static int make_genomes(sim *s, int n, int random)
-{
-    a4nn_genome *out = s->genomes + s->n_made;
-    if (random) {
-        for (int made = 0, tries = 0; made < n; tries++) {
-            if (tries > 1000 * n + 1000)
-                return a4nn_errorf(s->err, "cannot draw %d distinct random genomes", n);
-            a4nn_genome g;
-            a4nn_nsga2_random_genome(&s->rng, 3, 4, &g);
-            int dup = 0;
-            for (int i = 0; i < s->n_made + made && !dup; i++)
-                dup = a4nn_genome_equal(&g, &s->genomes[i]);
-            if (!dup)
-                out[made++] = g;
-        }
-    } else if (a4nn_nsga2_offspring(&s->rng, s->pop.g, s->pop.obj, s->pop.n, s->genomes,
-                                    s->n_made, 0.9, -1.0, n, out, s->err) != A4NN_OK) {
-        return A4NN_ERR;
-    }
-    s->n_made += n;
     return A4NN_OK;
 }
 
@@ -332,31 +280,8 @@ static void worker_finish(sim *s, int w, double t)
     ws->tag++;
 }
 
-/* The search hands out genomes to the workers it knows are free. */
-static int dispatch(sim *s, double t)
-{
-    while (s->n_idle > 0) {
-        if (s->next == s->n_made) {
-            if (s->mode == 0 || s->n_made == s->M)
-                break; /* generational: the next generation waits for this one */
-            int n = s->n_made < s->P ? s->P - s->n_made
-                                     : (s->M - s->n_made < s->B ? s->M - s->n_made : s->B);
-            if (make_genomes(s, n, s->n_made < s->P || s->pop.n < 2) != A4NN_OK)
-                return A4NN_ERR;
-        }
-        int id = s->next++, w = s->idle[--s->n_idle];
-        if (model_prepare(s, id) != A4NN_OK)
-            return A4NN_ERR;
-        s->search_free = fmax(s->search_free, t) + s->o->dispatch;
-        s->search_busy += s->o->dispatch;
-        s->models[id].worker = w;
-        s->models[id].dispatched = s->search_free;
-        push(s, s->search_free, EV_TASK, w, id, 0, 0);
-    }
-    return A4NN_OK;
-}
-
-/* DONE reaches the search: the model is evaluated, its worker is free. */
+/* DONE reaches the search: the model is evaluated (told to the strategy),
+ * its worker is free. */
 static int search_done(sim *s, int id, double t)
 {
     model_rec *r = &s->models[id];
@@ -364,50 +289,46 @@ static int search_done(sim *s, int id, double t)
     r->done = t;
     s->done++;
     s->makespan = t;
-    pop_add(&s->pop, &s->genomes[id], r->fitness, r->mflops);
     s->idle[s->n_idle++] = r->worker;
-    if (s->mode == 1) {
-        if (s->pop.n > s->P + s->B)
-            pop_select(&s->pop, s->P);
-    } else if (++s->gen_done == s->P) {
-        pop_select(&s->pop, s->P);
-        s->gen_done = 0;
-        if (++s->gen <= s->o->gens && make_genomes(s, s->P, 0) != A4NN_OK)
-            return A4NN_ERR;
+    s->told = 1;
+    return a4nn_strategy_tell(s->strategy, id, r->fitness, r->mflops, s->err) == A4NN_ERR
+               ? A4NN_ERR
+               : A4NN_OK;
+}
+
+static int handle_epoch(sim *s, const event *e)
+{
+    worker_state *ws = &s->w[e->who];
+    if (e->tag != ws->tag)
+        return A4NN_OK; /* the model was stopped during this epoch */
+    model_rec *r = &s->models[e->model];
+    double len = e->t - ws->epoch_start;
+    r->epochs_run++;
+    if (e->epoch < r->epochs) {
+        s->busy += len;
+        s->epochs++;
+    } else {
+        s->wasted += len; /* trained while its STOP was on the way */
     }
-    return dispatch(s, t);
+    if (e->epoch == r->epochs - 1)
+        r->stop_epoch_end = e->t;
+    analytics_send(s, MSG_EPOCH, e->model, e->epoch, e->t);
+    if (e->epoch + 1 < s->budget)
+        epoch_start(s, e->who, e->epoch + 1, e->t);
+    else
+        worker_finish(s, e->who, e->t);
+    return A4NN_OK;
 }
 
 static int handle(sim *s, const event *e)
 {
     if (e->kind == EV_TASK) {
-        worker_state *ws = &s->w[e->who];
-        ws->model = e->model;
+        s->w[e->who].model = e->model;
         epoch_start(s, e->who, 0, e->t);
         return A4NN_OK;
     }
-    if (e->kind == EV_EPOCH) {
-        worker_state *ws = &s->w[e->who];
-        if (e->tag != ws->tag)
-            return A4NN_OK; /* the model was stopped during this epoch */
-        model_rec *r = &s->models[e->model];
-        double len = e->t - ws->epoch_start;
-        r->epochs_run++;
-        if (e->epoch < r->epochs) {
-            s->busy += len;
-            s->epochs++;
-        } else {
-            s->wasted += len; /* trained while its STOP was on the way */
-        }
-        if (e->epoch == r->epochs - 1)
-            r->stop_epoch_end = e->t;
-        analytics_send(s, MSG_EPOCH, e->model, e->epoch, e->t);
-        if (e->epoch + 1 < s->budget)
-            epoch_start(s, e->who, e->epoch + 1, e->t);
-        else
-            worker_finish(s, e->who, e->t);
-        return A4NN_OK;
-    }
+    if (e->kind == EV_EPOCH)
+        return handle_epoch(s, e);
     /* EV_SERVED: the analytics rank is through with its first message */
     analytics_rank *q = &s->ana[e->who];
     msg m = q->buf[q->head];
@@ -436,23 +357,120 @@ static int handle(sim *s, const event *e)
     return rc;
 }
 
+/* ---- the search: the strategy and loop of `a4nn run`, in simulated time ---------- */
+static int drv_free(void *p) { return ((sim *)p)->n_idle; }
+
+static int drv_running(void *p)
+{
+    const sim *s = p;
+    return s->W - s->n_idle;
+}
+
+/* TASK for model id to a free worker; the search rank spends `dispatch`
+ * seconds per task, one at a time. */
+static int drv_start(void *p, int id, const a4nn_genome *g, a4nn_error *err)
+{
+    sim *s = p;
+    if (model_prepare(s, id, g) != A4NN_OK)
+        return A4NN_ERR;
+    int w = s->idle[--s->n_idle];
+    s->search_free = fmax(s->search_free, s->now) + s->o->dispatch;
+    s->search_busy += s->o->dispatch;
+    s->models[id].worker = w;
+    s->models[id].dispatched = s->search_free;
+    push(s, s->search_free, EV_TASK, w, id, 0, 0);
+    return A4NN_OK;
+}
+
+/* Simulated time runs on until a DONE reaches the search. */
+static int drv_wait(void *p, a4nn_error *err)
+{
+    sim *s = p;
+    s->told = 0;
+    while (!s->told) {
+        if (s->h.n == 0)
+            return a4nn_errorf(err, "the simulation ran out of events with models running");
+        event e = heap_pop(&s->h);
+        s->now = e.t;
+        if (handle(s, &e) != A4NN_OK)
+            return A4NN_ERR;
+    }
+    return A4NN_OK;
+}
+
 static const char *mode_name(int m) { return m ? "async" : "generational"; }
+
+/* The search's strategy for a run of W workers. */
+static a4nn_strategy *sim_strategy(const sim_opts *o, int mode, int W, uint64_t seed,
+                                   a4nn_error *err)
+{
+    int P = o->pop > 0 ? o->pop : W;
+    int K = o->offspring > 0 ? o->offspring : P;
+    int B = P / (o->batch_div > 0 ? o->batch_div : 1);
+    a4nn_strategy_config sc = {.pop_size = P, .n_offspring = K, .n_gens = o->gens,
+                               .total = P + K * o->gens, .children_per_call = B < 1 ? 1 : B,
+                               .n_phases = o->n_phases, .n_nodes = o->n_nodes,
+                               .crossover_prob = o->crossover_prob,
+                               .mutation_prob = o->mutation_prob, .seed = seed};
+    return a4nn_strategy_alloc(a4nn_strategy_find(mode_name(mode)), &sc, err);
+}
+
+/* Best fitness and the size of the first front over every model. */
+static void sim_front(const sim *s, sim_result *res)
+{
+    int n = s->n_models;
+    double *obj = a4nn_malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *obj);
+    int *idx = a4nn_malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    for (int i = 0; i < n; i++) {
+        obj[2 * i] = 100.0 - s->models[i].fitness;
+        obj[2 * i + 1] = s->models[i].mflops;
+        idx[i] = i;
+        res->best_fitness = fmax(res->best_fitness, s->models[i].fitness);
+    }
+    /* by MFLOPs (then error): a model is on the front when its error is below
+     * that of every model before it */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0; b--) {
+            const double *x = &obj[2 * idx[b - 1]], *y = &obj[2 * idx[b]];
+            if (x[1] < y[1] || (x[1] == y[1] && x[0] <= y[0]))
+                break;
+            int t = idx[b];
+            idx[b] = idx[b - 1];
+            idx[b - 1] = t;
+        }
+    double best = INFINITY;
+    for (int i = 0; i < n; i++)
+        if (obj[2 * idx[i]] < best) {
+            best = obj[2 * idx[i]];
+            res->front_size++;
+        }
+    free(obj);
+    free(idx);
+}
+
+static void sim_trace(const sim *s, int mode, uint64_t seed, FILE *trace)
+{
+    for (int i = 0; trace && i < s->n_models; i++) {
+        const model_rec *r = &s->models[i];
+        char text[256];
+        a4nn_genome_format(&r->g, text, sizeof text);
+        fprintf(trace, "%s,%d,%llu,%d,%d,%d,%.3f,%.3f,%.3f,%d,%d,%.6f,%.6f,\"%s\"\n",
+                mode_name(mode), s->W, (unsigned long long)seed, i, i % s->o->analytics,
+                r->worker, r->dispatched, r->ended, r->done,
+                r->epochs_run < r->epochs ? r->epochs_run : r->epochs, r->epochs_run, r->fitness,
+                r->mflops, text);
+    }
+}
 
 static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, uint64_t seed,
                     FILE *trace, sim_result *res, a4nn_error *err)
 {
-    sim s = {.o = o, .rt = rt, .mode = mode, .W = W, .err = err};
-    s.P = o->pop > 0 ? o->pop : W;
-    s.M = s.P * (o->gens + 1);
-    s.B = s.P / (o->batch_div > 0 ? o->batch_div : 1);
-    if (s.B < 1)
-        s.B = 1;
-    s.budget = o->pcfg.budget;
-    a4nn_rng_seed(&s.rng, a4nn_seed_mix(seed, 1));                        /* the search: same for both modes */
+    sim s = {.o = o, .rt = rt, .W = W, .err = err, .budget = o->pcfg.budget};
     a4nn_rng_seed(&s.noise, a4nn_seed_mix(seed, 1000003u + (uint64_t)W)); /* epoch-time jitter */
+    s.strategy = sim_strategy(o, mode, W, seed, err);
+    if (!s.strategy)
+        return A4NN_ERR;
     s.arch = a4nn_malloc(sizeof *s.arch);
-    s.genomes = a4nn_malloc((size_t)s.M * sizeof *s.genomes);
-    s.models = a4nn_calloc((size_t)s.M, sizeof *s.models);
     s.w = a4nn_calloc((size_t)W, sizeof *s.w);
     s.idle = a4nn_malloc((size_t)W * sizeof *s.idle);
     s.ana = a4nn_calloc((size_t)o->analytics, sizeof *s.ana);
@@ -462,28 +480,23 @@ static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, 
         s.idle[s.n_idle++] = w;
     memset(res, 0, sizeof *res);
 
-    int rc = make_genomes(&s, s.P, 1);
-    if (rc == A4NN_OK)
-        rc = dispatch(&s, 0);
-    while (rc == A4NN_OK && s.h.n > 0) {
-        event e = heap_pop(&s.h);
-        rc = handle(&s, &e);
-    }
+    const a4nn_search_driver d = {.ctx = &s, .free_workers = drv_free, .running = drv_running,
+                                  .start = drv_start, .wait = drv_wait};
+    int rc = a4nn_search_run(s.strategy, &d, err);
     /* every model reached the search exactly once, and nothing is left over */
-    if (rc == A4NN_OK && s.done != s.M)
-        rc = a4nn_errorf(err, "%d of %d models finished", s.done, s.M);
-    for (int i = 0; i < s.M && rc == A4NN_OK; i++)
+    if (rc == A4NN_OK && s.done != s.n_models)
+        rc = a4nn_errorf(err, "%d of %d models finished", s.done, s.n_models);
+    for (int i = 0; i < s.n_models && rc == A4NN_OK; i++)
         if (s.models[i].n_done != 1)
             rc = a4nn_errorf(err, "model %d finished %d times", i, s.models[i].n_done);
     for (int w = 0; w < W && rc == A4NN_OK; w++)
         if (s.w[w].model != -1)
             rc = a4nn_errorf(err, "worker %d still holds model %d", w, s.w[w].model);
     if (rc == A4NN_OK) {
-        pop_select(&s.pop, s.P);
         res->mode = mode;
         res->workers = W;
         res->seed = seed;
-        res->pop = s.P;
+        res->pop = o->pop > 0 ? o->pop : W;
         res->models = s.done;
         res->epochs = s.epochs;
         res->epochs_budget = (long)s.done * s.budget;
@@ -495,29 +508,11 @@ static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, 
         for (int a = 0; a < o->analytics; a++)
             res->analytics_busy = fmax(res->analytics_busy, s.ana[a].busy);
         res->stop_delay = s.n_stops ? s.stop_delay / s.n_stops : 0;
-        double best = 0;
-        int *rank = a4nn_malloc((size_t)(s.pop.n > 0 ? s.pop.n : 1) * sizeof *rank);
-        if (s.pop.n > 0)
-            a4nn_nsga2_sort(s.pop.n, 2, s.pop.obj, rank);
-        int front = 0;
-        for (int i = 0; i < s.pop.n; i++) {
-            if (100.0 - s.pop.obj[2 * i] > best)
-                best = 100.0 - s.pop.obj[2 * i];
-            front += rank[i] == 0;
-        }
-        free(rank);
-        res->best_fitness = best;
-        res->front_size = front;
-        for (int i = 0; trace && i < s.M; i++) {
-            const model_rec *r = &s.models[i];
-            fprintf(trace, "%s,%d,%llu,%d,%d,%d,%.3f,%.3f,%.3f,%d,%d\n", mode_name(mode), W,
-                    (unsigned long long)seed, i, i % o->analytics, r->worker, r->dispatched,
-                    r->ended, r->done, r->epochs_run < r->epochs ? r->epochs_run : r->epochs,
-                    r->epochs_run);
-        }
+        sim_front(&s, res);
+        sim_trace(&s, mode, seed, trace);
     }
+    a4nn_strategy_free(s.strategy);
     free(s.arch);
-    free(s.genomes);
     free(s.models);
     free(s.w);
     free(s.idle);
@@ -525,7 +520,6 @@ static int simulate(const sim_opts *o, const replay_table *rt, int mode, int W, 
         free(s.ana[a].buf);
     free(s.ana);
     free(s.h.a);
-    pop_free(&s.pop);
     return rc;
 }
 
@@ -708,12 +702,16 @@ static void usage(FILE *out)
             "usage: a4nn-scalesim [options]\n"
             "Simulates generational and async a4nn searches on W workers (one process,\n"
             "discrete events) on the reference learning curves; prints a CSV table.\n\n"
+            "  --config PATH       the search of this `a4nn run` configuration (a run's\n"
+            "                      config.ini): population, children, generations, mode,\n"
+            "                      seed, epochs, PENGUIN, analytics ranks, replay curves\n"
             "  --curves PATH       reference curves CSV (default: $A4NN_SHARED or ../shared\n"
             "                      data/curves/nsganet-xfel-1e16-full.csv)\n"
             "  --workers LIST      comma list (default 4,8,16,32,64,128,256,512,1024)\n"
             "  --mode M            generational | async | both (default both)\n"
             "  --gens N            generations of children; models = pop * (N + 1) (default 31)\n"
-            "  --pop N             population and children per generation (default: workers)\n"
+            "  --pop N             population (default: workers)\n"
+            "  --offspring N       children per generation (default: the population)\n"
             "  --batch-div N       async: an NSGA-II call makes pop/N children (default 32)\n"
             "  --analytics N       analytics ranks; model i goes to rank i mod N (default 1)\n"
             "  --fit-cost S        analytics seconds per EPOCH that PENGUIN fits (default by\n"
@@ -732,7 +730,7 @@ static void usage(FILE *out)
             "  --svg PATH          also write the plot (mean over seeds)\n"
             "  --trace PATH        one row per model: mode, workers, seed, model, analytics,\n"
             "                      worker, dispatched_s, ended_s, done_s, epochs_trained,\n"
-            "                      epochs_run\n");
+            "                      epochs_run, fitness, mflops, genome\n");
 }
 
 static void parse_int(const char *opt, const char *s, long lo, long hi, long *out)
@@ -773,6 +771,48 @@ static int parse_list(const char *opt, const char *v, long lo, long hi, long *ou
     return n;
 }
 
+/* The search settings of `a4nn run` (the config module's defaults, or the
+ * run configuration --config names, e.g. a run directory's config.ini):
+ * genome shape, init_channels, crossover and mutation always; with --config
+ * also the population, children, generations, mode, seed, epoch budget,
+ * PENGUIN settings, analytics ranks and replay curves, one NSGA-II call per
+ * genome as the run makes them. Options after it override. */
+static int apply_run_config(sim_opts *o, int argc, char **argv, a4nn_error *err)
+{
+    static a4nn_config run; /* o->curves may point into it */
+    a4nn_config_defaults(&run);
+    const char *path = NULL;
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config"))
+            path = argv[i + 1];
+    if (path && a4nn_config_read(&run, path, err) != A4NN_OK)
+        return A4NN_ERR;
+    o->n_phases = run.n_phases;
+    o->n_nodes = run.n_nodes;
+    o->init_channels = run.init_channels;
+    o->crossover_prob = run.crossover_prob;
+    o->mutation_prob = run.mutation_prob;
+    o->pcfg.budget = run.epochs;
+    if (!path)
+        return A4NN_OK;
+    o->pop = run.pop_size;
+    o->offspring = run.n_offspring;
+    o->gens = run.n_gens;
+    o->batch_div = run.pop_size;
+    o->modes[0] = run.mode == A4NN_MODE_ASYNC;
+    o->n_modes = 1;
+    o->seeds[0] = run.seed;
+    o->penguin = run.penguin;
+    o->analytics = run.analytics_ranks;
+    if (run.replay_curves[0])
+        o->curves = run.replay_curves;
+    for (int k = 0; k < run.n_penguin_keys; k++)
+        if (a4nn_penguin_config_set(&o->pcfg, run.penguin_key[k], run.penguin_value[k], err) !=
+            A4NN_OK)
+            return A4NN_ERR;
+    return A4NN_OK;
+}
+
 int main(int argc, char **argv)
 {
     sim_opts o = {0};
@@ -799,6 +839,8 @@ int main(int argc, char **argv)
         o.workers[o.n_workers++] = w;
     a4nn_penguin_config_defaults(&o.pcfg);
     a4nn_error err = {{0}};
+    if (apply_run_config(&o, argc, argv, &err) != A4NN_OK)
+        a4nn_die("scalesim: %s", err.msg);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -814,6 +856,8 @@ int main(int argc, char **argv)
             a4nn_die("scalesim: %s needs a value (see --help)", a);
         const char *v = argv[++i];
         long n, list[MAX_SEEDS > MAX_RUNS ? MAX_SEEDS : MAX_RUNS];
+        if (!strcmp(a, "--config"))
+            continue; /* read first (apply_run_config) */
         if (!strcmp(a, "--curves"))
             o.curves = v;
         else if (!strcmp(a, "--csv"))
@@ -845,6 +889,8 @@ int main(int argc, char **argv)
             parse_int(a, v, 0, 100000, &n), o.gens = (int)n;
         else if (!strcmp(a, "--pop"))
             parse_int(a, v, 2, 1 << 20, &n), o.pop = (int)n;
+        else if (!strcmp(a, "--offspring"))
+            parse_int(a, v, 1, 1 << 20, &n), o.offspring = (int)n;
         else if (!strcmp(a, "--batch-div"))
             parse_int(a, v, 1, 1 << 20, &n), o.batch_div = (int)n;
         else if (!strcmp(a, "--analytics"))
@@ -938,7 +984,7 @@ int main(int argc, char **argv)
         if (!trace)
             a4nn_die("scalesim: cannot write %s: %s", o.trace, strerror(errno));
         fprintf(trace, "mode,workers,seed,model,analytics,worker,dispatched_s,ended_s,done_s,"
-                       "epochs_trained,epochs_run\n");
+                       "epochs_trained,epochs_run,fitness,mflops,genome\n");
     }
     int n_res = 0;
     sim_result *res = a4nn_malloc((size_t)o.n_modes * o.n_workers * o.n_seeds * sizeof *res);

@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "  --energy KEV           photon energy in keV (default 6)\n"
             "  --beamstop R           beam-stop radius in image pixels (default 0: none)\n"
             "  --pdb A.pdb --pdb B.pdb  the two conformations (default: built-in EF2-like\n"
-            "                         model, domain IV turned by --hinge degrees)\n"
+            "                         model, domains III-V turned by --hinge degrees)\n"
             "  --hinge DEG            hinge angle of the built-in model, nonzero (default 30)\n"
             "  --names A,B            class names (default 1n0u-like,1n0vc-like)\n"
             "  --seed S               seed of orientations and noise (default 1)\n"
