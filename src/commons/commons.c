@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -565,6 +566,18 @@ a4nn_commons *a4nn_commons_create(const char *path, const char *config_text, uin
     return c;
 }
 
+/* HDF5 (1.10+) flock()s a file it opens; a writer elsewhere holds it
+ * exclusively. a4nn never keeps commons.h5 open for writing. */
+static int held_by_another(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
 a4nn_commons *a4nn_commons_open(const char *path, a4nn_error *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -574,7 +587,12 @@ a4nn_commons *a4nn_commons_open(const char *path, a4nn_error *err)
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
-        a4nn_errorf(err, "commons: %s is not a readable HDF5 data commons", path);
+        if (held_by_another(path))
+            a4nn_errorf(err, "commons: %s is locked by another process (an HDF5 tool holding it "
+                             "open for writing); close it and resume again",
+                        path);
+        else
+            a4nn_errorf(err, "commons: %s is not a readable HDF5 data commons (corrupt)", path);
         return NULL;
     }
     unsigned long long seq = 0;
