@@ -13,14 +13,15 @@ if ! mpicc -fsanitize=address,undefined "/tmp/a4nn-san-$$.c" -o "/tmp/a4nn-san-$
 fi
 rm -f "/tmp/a4nn-san-$$"*
 # the multi-rank and GPU programs are not single-process tests; training
-# networks (test_nn_train) and replaying the reference curves through every
-# policy (test_penguin) take minutes under ASan: A4NN_SAN_ALL=1 adds them
-# (their file readers have their own fast tests: test_curve_files, test_data)
+# networks (test_nn_train), replaying the reference curves through every
+# policy (test_penguin) and simulating diffraction (test_xfel) take minutes
+# under ASan: A4NN_SAN_ALL=1 adds them (the readers of their files have
+# their own fast tests: test_curve_files, test_data)
 tests=()
 for t in test/test_*.c; do
   n=$(basename "$t" .c)
   [[ $n == test_group_mpi || $n == test_cuda_parity ]] && continue
-  [[ ${A4NN_SAN_ALL:-0} != 1 && ( $n == test_nn_train || $n == test_penguin ) ]] &&
+  [[ ${A4NN_SAN_ALL:-0} != 1 && ( $n == test_nn_train || $n == test_penguin || $n == test_xfel ) ]] &&
     { echo "not under ASan here: $n (slow; A4NN_SAN_ALL=1 runs it)"; continue; }
   tests+=("$SAN_BUILD/test/$n")
 done

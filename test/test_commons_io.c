@@ -35,6 +35,17 @@ static void make_record(a4nn_model_record *r, int id, int n)
         r->preds[k] = (a4nn_pred_row){k + 3, 80 + k, 0.5, k == r->n_preds - 1};
 }
 
+/* Writes a made-up model id with n epochs to c. */
+static int add_model(a4nn_commons *c, int id, int n)
+{
+    a4nn_model_record r;
+    a4nn_error err;
+    make_record(&r, id, n);
+    int rc = a4nn_commons_write_model(c, &r, &err);
+    a4nn_model_record_free(&r);
+    return rc;
+}
+
 static void test_models_roundtrip(void **state)
 {
     (void)state;
@@ -116,10 +127,7 @@ static void test_models_roundtrip(void **state)
     }
     free(got);
     /* a model can be added after reopening */
-    a4nn_model_record r;
-    make_record(&r, 20, 2);
-    assert_int_equal(a4nn_commons_write_model(c, &r, &err), A4NN_OK);
-    a4nn_model_record_free(&r);
+    assert_int_equal(add_model(c, 20, 2), A4NN_OK);
     assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++)
@@ -200,13 +208,9 @@ static void test_crash_keeps_journal(void **state)
     if (pid == 0) {
         a4nn_error err;
         a4nn_commons *c = a4nn_commons_create(path, "[run]\nseed = 5\n", 5, &err);
-        for (int i = 0; c && i < 3; i++) {
-            a4nn_model_record r;
-            make_record(&r, i, 6);
-            if (a4nn_commons_write_model(c, &r, &err) != A4NN_OK)
+        for (int i = 0; c && i < 3; i++)
+            if (add_model(c, i, 6) != A4NN_OK)
                 _exit(2);
-            a4nn_model_record_free(&r);
-        }
         _exit(c ? 0 : 1); /* dies without closing */
     }
     int st;
@@ -242,10 +246,7 @@ static void test_crash_keeps_journal(void **state)
     }
     free(got);
     /* the next record follows the valid ones, not the torn bytes */
-    a4nn_model_record r;
-    make_record(&r, 3, 4);
-    assert_int_equal(a4nn_commons_write_model(c, &r, &err), A4NN_OK);
-    a4nn_model_record_free(&r);
+    assert_int_equal(add_model(c, 3, 4), A4NN_OK);
     assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
     c = a4nn_commons_open(path, &err);
     assert_non_null(c);
