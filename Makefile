@@ -161,6 +161,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/a4nn/modules $(DESTDIR)$(PREFIX)/share/modulefiles/a4nn
 	install -m 755 $(BIN) $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	cp -r configs/. $(DESTDIR)$(PREFIX)/share/a4nn/configs/
+	install -d $(DESTDIR)$(PREFIX)/share/a4nn/test/reference/data/curves
+	install -m 644 test/reference/data/curves/*.csv $(DESTDIR)$(PREFIX)/share/a4nn/test/reference/data/curves/
 	cp -r jobs/. $(DESTDIR)$(PREFIX)/share/a4nn/jobs/
 	cp -r modules/sites $(DESTDIR)$(PREFIX)/share/a4nn/modules/
 	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).lua >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION).lua

@@ -44,6 +44,27 @@ got=$(cd "$tmp" && A4NN_ROOT=$prefix bash -c 'source "$0"; a4nn_job_dir' "$share
 [[ $got == "$share/jobs" ]] || fail "installed a4nn-job.sh finds '$got', not $share/jobs"
 echo "ok: configs, jobs, site files installed"
 
+# the installed copy runs from a new directory, as the module help shows:
+# a4nn data makes the demo data there, the installed configs find it and the
+# installed reference curves (replay.ini) without the checkout
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+mkdir "$tmp/fresh"
+(cd "$tmp/fresh" && A4NN_ROOT=$prefix "$prefix/bin/a4nn" data --default --fluence 1e16 >"$tmp/data.log" 2>&1) ||
+  { tail -n 5 "$tmp/data.log"; fail "installed a4nn data --default"; }
+[[ -s $tmp/fresh/data/default/xfel-1e16.h5 ]] || fail "a4nn data made no data/default/xfel-1e16.h5"
+(cd "$tmp/fresh" && A4NN_ROOT=$prefix mpirun --oversubscribe -np 3 "$prefix/bin/a4nn" run \
+  "$prefix/share/a4nn/configs/default.ini" --search.pop_size=2 --search.n_offspring=1 \
+  --search.n_gens=1 --train.epochs=1 --data.train_count=64 --data.val_count=32 \
+  --search.init_channels=4 --train.batch=32 --quiet >"$tmp/run.log" 2>&1) ||
+  { tail -n 5 "$tmp/run.log"; fail "installed default.ini does not run from a new directory"; }
+[[ $(tail -n +2 "$tmp/fresh/runs/default/results.csv" | wc -l) -eq 3 ]] || fail "default run: not 3 models"
+(cd "$tmp/fresh" && mpirun --oversubscribe -np 3 "$prefix/bin/a4nn" run \
+  "$prefix/share/a4nn/configs/replay.ini" --search.pop_size=3 --search.n_offspring=1 \
+  --search.n_gens=1 --worker.replay_epoch_seconds=0 --quiet >"$tmp/replay.log" 2>&1) ||
+  { tail -n 5 "$tmp/replay.log"; fail "installed replay.ini does not find the installed curves"; }
+"$prefix/bin/a4nn" --version | grep -q "CUDA backend" || fail "a4nn --version names no build features"
+echo "ok: the installed copy makes its data and runs default.ini and replay.ini from a new directory"
+
 # modulefiles: the prefix filled in
 check_modulefiles() { # modulefile dir, prefix the files must name
   local mdir=$1 want=$2 f

@@ -103,7 +103,8 @@ echo "ok: Slurm signalled the job before its time limit, $restarts requeue(s), $
 import collections, re, sys
 path, n, n_legs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 legs = []
-line_re = re.compile(r"^\[\s*\d+/\d+\] model (\d+) (done|\(from the commons\))")
+# progress lines, after run.log's ISO-8601 time stamp
+line_re = re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ )?\[\s*\d+/\d+\] model (\d+) (done|\(from the commons\))")
 for line in open(path):
     if line.startswith("---- a4nn "):
         legs.append([])

@@ -66,4 +66,8 @@ int a4nn_mkdir_p(const char *path, a4nn_error *err);
 
 #define A4NN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* "<program> <version>" and the features this build has (backends, HDF5,
+ * MPI), one line each, for --version. */
+void a4nn_print_version(FILE *out, const char *program);
+
 #endif

@@ -3,6 +3,8 @@
 #ifndef A4NN_APP_H
 #define A4NN_APP_H
 
+#include <stddef.h>
+
 typedef struct {
     const char *name;
     const char *summary;
@@ -16,6 +18,16 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+
+/* The a4nn binary as the user invoked it (argv[0]), for hints. */
+extern const char *app_program;
+
+/* "mpirun -np N PROGRAM", with --oversubscribe when N exceeds this
+ * machine's cores (Open MPI refuses more ranks than slots otherwise), so a
+ * printed command works as shown. */
+void app_mpirun(char *buf, size_t cap, int ranks);
 
 /* Returns 1 when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);

@@ -375,9 +375,11 @@ int cmd_run(int argc, char **argv)
     else
         rc = a4nn_role_worker(&ctx, &err), role = "worker";
     if (rc == A4NN_ERR) {
+        char mpirun[1200];
+        app_mpirun(mpirun, sizeof mpirun, size);
         fprintf(stderr, "a4nn: run: rank %d (%s): %s; aborting the job (finished models are "
-                        "in %s/commons.h5, resume with --resume %s)\n",
-                rank, role, err.msg, dir, dir);
+                        "in %s/commons.h5, resume with: %s run --resume %s)\n",
+                rank, role, err.msg, dir, mpirun, dir);
         fflush(stderr);
         if (log) {
             fprintf(log, "a4nn: run: rank %d (%s): %s\n", rank, role, err.msg);
@@ -389,13 +391,15 @@ int cmd_run(int argc, char **argv)
     search_pid = 0; /* the search may be gone: pass nothing on from here */
     int interrupted = rc == 1 || run_interrupted;
     if (rank == 0 && interrupted) {
+        char mpirun[1200];
+        app_mpirun(mpirun, sizeof mpirun, size);
         fprintf(stderr,
                 "a4nn: run interrupted; checkpoints and the commons are saved. Continue "
-                "with: mpirun -np %d a4nn run --resume %s\n",
-                size, dir);
+                "with: %s run --resume %s\n",
+                mpirun, dir);
         fflush(stderr);
         if (log)
-            fprintf(log, "interrupted; continue with --resume %s\n", dir);
+            fprintf(log, "interrupted; continue with: %s run --resume %s\n", mpirun, dir);
     }
     if (rank == 0 && !interrupted) {
         /* a --resume of this directory now says it has finished */

@@ -463,9 +463,15 @@ int a4nn_commons_read_file(const char *path, a4nn_commons_contents *c, a4nn_erro
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, not printed */
     if (H5Fis_hdf5(path) <= 0)
         return a4nn_errorf(err, "%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* no file lock: a running search keeps the commons open for writing and
+     * flushes it after every model, and a4nn status reads it meanwhile */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(fapl, 0, 1);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
     if (f < 0)
-        return a4nn_errorf(err, "%s: cannot open (is the run still writing it?)", path);
+        return a4nn_errorf(err, "%s: cannot open (is the run writing it right now? try again)",
+                           path);
     static const char *const A_NAME[] = {"name", "run_name", NULL},
                              *const A_VER[] = {"version", NULL}, *const A_SEED[] = {"seed", NULL},
                              *const A_T0[] = {"start_time", NULL},

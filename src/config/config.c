@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "a4nn/penguin.h"
 #include "a4nn/search.h"
@@ -285,6 +286,35 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
+/* A relative input path of a config file that does not exist from the
+ * current directory is looked up under $A4NN_ROOT, $A4NN_ROOT/share/a4nn and
+ * the config file's parent directory (the checkout, or the installed
+ * share/a4nn), so the shipped configs work from any directory. */
+static void resolve_input(char p[A4NN_PATH_MAX], const char *config_path)
+{
+    if (!p[0] || p[0] == '/' || access(p, R_OK) == 0)
+        return;
+    char cfgdir[A4NN_PATH_MAX], cand[2 * A4NN_PATH_MAX + 32];
+    snprintf(cfgdir, sizeof cfgdir, "%s", config_path);
+    char *slash = strrchr(cfgdir, '/');
+    snprintf(slash ? slash : cfgdir, sizeof cfgdir - (size_t)(slash ? slash - cfgdir : 0), "%s",
+             slash ? "/.." : "..");
+    const char *root = getenv("A4NN_ROOT");
+    const char *bases[] = {root, root ? "share/a4nn" : NULL, cfgdir};
+    for (size_t i = 0; i < 3; i++) {
+        if (!bases[i])
+            continue;
+        if (i == 1)
+            snprintf(cand, sizeof cand, "%s/share/a4nn/%s", root, p);
+        else
+            snprintf(cand, sizeof cand, "%s/%s", bases[i], p);
+        if (strlen(cand) < A4NN_PATH_MAX && access(cand, R_OK) == 0) {
+            snprintf(p, A4NN_PATH_MAX, "%s", cand);
+            return;
+        }
+    }
+}
+
 int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -305,6 +335,8 @@ int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err)
         return A4NN_ERR;
     if (rc != 0)
         return a4nn_errorf(err, "config: %s: syntax error on line %d", path, rc);
+    resolve_input(c->file, path);
+    resolve_input(c->replay_curves, path);
     return A4NN_OK;
 }
 

@@ -188,8 +188,8 @@ void a4nn_report_summary_print(const a4nn_report_run *run, const a4nn_report_sum
             s->epochs_used, s->epochs_budget, s->saved_pct, s->seconds_used, s->seconds_saved);
     fprintf(out, "  best accuracy %.2f %% (fitness), best measured %.2f %%\n", s->best_accuracy,
             s->best_val);
-    fprintf(out, "  Pareto front %d models, hypervolume %.4g (ref: error 100 %%, %.4g MFLOPs)\n",
-            s->front_size, s->hypervolume, s->ref_mflops);
+    fprintf(out, "  Pareto front %d model%s, hypervolume %.4g (ref: error 100 %%, %.4g MFLOPs)\n",
+            s->front_size, s->front_size == 1 ? "" : "s", s->hypervolume, s->ref_mflops);
     if (!isnan(s->makespan))
         fprintf(out, "  makespan %.1f s, worker idle %.1f %%\n", s->makespan,
                 100.0 * s->idle_fraction);

@@ -60,10 +60,22 @@ static void logf_(search_state *s, const char *fmt, ...)
         va_end(ap);
         fflush(stdout);
     }
-    if (s->ctx->log) {
+    if (s->ctx->log) { /* run.log: every line stamped with its ISO-8601 UTC time */
+        char text[8192], stamp[32];
         va_start(ap, fmt);
-        vfprintf(s->ctx->log, fmt, ap);
+        vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
+        time_t now = time(NULL);
+        struct tm tmv;
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmv));
+        for (const char *line = text; *line;) {
+            size_t len = strcspn(line, "\n");
+            if (len)
+                fprintf(s->ctx->log, "%s %.*s", stamp, (int)len, line);
+            if (line[len] == '\n')
+                fputc('\n', s->ctx->log), len++;
+            line += len;
+        }
         fflush(s->ctx->log);
     }
 }

@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <hdf5.h>
+#include <mpi.h>
 #include <time.h>
 
 int a4nn_errorf(a4nn_error *err, const char *fmt, ...)
@@ -184,4 +187,24 @@ int a4nn_mkdir_p(const char *path, a4nn_error *err)
     if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
         return a4nn_errorf(err, "%s exists and is not a directory", tmp);
     return A4NN_OK;
+}
+
+void a4nn_print_version(FILE *out, const char *program)
+{
+    fprintf(out, "%s %s\n", program, A4NN_VERSION);
+    fprintf(out, "  CPU backend: built in (OpenBLAS, OpenMP)\n");
+#ifdef A4NN_CUDA
+    fprintf(out, "  CUDA backend: built in (cuDNN, cuBLAS, NCCL)\n");
+#else
+    fprintf(out, "  CUDA backend: not built in (the build found no CUDA toolkit with cuDNN and "
+                 "NCCL)\n");
+#endif
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    fprintf(out, "  HDF5 %u.%u.%u\n", major, minor, release);
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(mpi, &len); /* callable before MPI_Init */
+    mpi[strcspn(mpi, "\n,")] = 0;
+    fprintf(out, "  MPI: %s\n", mpi);
 }

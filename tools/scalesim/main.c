@@ -848,6 +848,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (!strcmp(a, "--version")) {
+            a4nn_print_version(stdout, "a4nn-scalesim");
+            return 0;
+        }
         if (!strcmp(a, "--no-penguin")) {
             o.penguin = 0;
             continue;
