@@ -116,6 +116,9 @@ $(BUILD)/obj/%.cu.o: src/%.cu
 
 # the simulator's structure-factor loop: vectorised sincosf needs -ffast-math
 $(BUILD)/obj/xfel/xfel_kernel.o: CFLAGS += -ffast-math
+# the CPU backend's direct convolution: multiply-adds become FMAs (C11 mode
+# otherwise keeps them separate)
+$(BUILD)/obj/nn/backend_cpu.o: CFLAGS += -ffp-contract=fast
 
 $(LIB): $(LIB_OBJ) $(CU_OBJ)
 	@mkdir -p $(dir $@)
@@ -165,9 +168,10 @@ install: all
 	install -m 644 test/reference/data/curves/*.csv $(DESTDIR)$(PREFIX)/share/a4nn/test/reference/data/curves/
 	cp -r jobs/. $(DESTDIR)$(PREFIX)/share/a4nn/jobs/
 	cp -r modules/sites $(DESTDIR)$(PREFIX)/share/a4nn/modules/
-	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).lua >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION).lua
-	sed 's|@PREFIX@|$(abspath $(PREFIX))|g' modules/a4nn/$(A4NN_VERSION).tcl >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION)
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|g' -e 's|@PREREQS@|$(A4NN_PREREQS)|g' modules/a4nn/$(A4NN_VERSION).lua >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION).lua
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|g' -e 's|@PREREQS@|$(A4NN_PREREQS)|g' modules/a4nn/$(A4NN_VERSION).tcl >$(DESTDIR)$(PREFIX)/share/modulefiles/a4nn/$(A4NN_VERSION)
 	@echo "installed a4nn in $(PREFIX): module use $(abspath $(PREFIX))/share/modulefiles; module load a4nn"
+	@echo "the modulefiles load: $(if $(strip $(A4NN_PREREQS)),$(A4NN_PREREQS),no other modules (A4NN_PREREQS was empty; source modules/sites/<site>.sh first))"
 
 clean:
 	rm -rf $(BUILD)

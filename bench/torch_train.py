@@ -117,13 +117,16 @@ def main():
         opt.step()
 
     step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(a.steps):
         step()
-    sec = time.perf_counter() - t0
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
     # what was built, for b_train.sh to check against a4nn's network
     convs = sum(isinstance(m, nn.Conv2d) for m in net.modules())
+    # cpu_images_per_s: per second of this process's CPU time, which on a
+    # shared machine depends far less on the other load than wall time
     print(f"images_per_s={a.steps * a.batch / sec:.2f} step_s={sec / a.steps:.4f} "
+          f"cpu_images_per_s={a.steps * a.batch / cpu:.2f} "
           f"params={sum(q.numel() for q in net.parameters())} convs={convs} "
           f"threads={a.threads} torch={torch.__version__}")
 

@@ -17,7 +17,7 @@ version=$(sed -n 's/^#define A4NN_VERSION "\(.*\)"/\1/p' include/a4nn/util.h)
 [[ -n $version ]] || fail "no A4NN_VERSION in include/a4nn/util.h"
 
 prefix=$tmp/prefix
-make --no-print-directory install BUILD="$BUILD_DIR" PREFIX="$prefix" >"$tmp/make.log" 2>&1 ||
+make --no-print-directory install BUILD="$BUILD_DIR" PREFIX="$prefix" A4NN_PREREQS="openmpi hdf5" >"$tmp/make.log" 2>&1 ||
   { tail -n 20 "$tmp/make.log"; fail "make install PREFIX=$prefix"; }
 
 # binaries: a4nn and one a4nn-<tool> per tools/<tool>/main.c
@@ -79,7 +79,7 @@ check_modulefiles "$mdir" "$prefix"
 
 # the Tcl modulefile in tclsh, with the module commands recording what they do
 cat >"$tmp/eval.tcl" <<'TCL'
-set env(A4NN_PREREQS) "openmpi hdf5"
+set env(A4NN_PREREQS) "ignored-at-load-time"
 array set set_env {}
 set paths {}
 set loads {}
@@ -88,7 +88,14 @@ proc prepend-path {k v} { global paths; lappend paths "$k=$v" }
 proc module-whatis {args} {}
 proc conflict {args} {}
 proc is-loaded {m} { return 0 }
-proc module {cmd args} { global loads; if {$cmd eq "load"} { lappend loads {*}$args } }
+proc module {cmd args} {
+    global loads avail
+    if {$cmd eq "load"} {
+        if {[lsearch $avail [lindex $args 0]] < 0} { error "no module [lindex $args 0]" }
+        lappend loads {*}$args
+    }
+}
+set avail [lrange $argv 1 end]
 set f [lindex $argv 0]
 set fh [open $f]; set text [read $fh]; close $fh
 if {![info complete $text]} { puts "incomplete Tcl in $f"; exit 1 }
@@ -100,12 +107,16 @@ puts "A4NN_CONFIG_DIR=$set_env(A4NN_CONFIG_DIR)"
 puts "paths=$paths"
 puts "loads=$loads"
 TCL
-out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" 2>&1) || fail "tclsh $mdir/$version: $out"
+out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" openmpi hdf5 2>&1) || fail "tclsh $mdir/$version: $out"
 for want in "A4NN_ROOT=$prefix" "A4NN_JOBS=$share/jobs" "A4NN_CONFIG_DIR=$share/configs" \
             "paths=PATH=$prefix/bin" "loads=openmpi hdf5"; do
   grep -qxF "$want" <<<"$out" || fail "Tcl modulefile: expected '$want', got: $out"
 done
-echo "ok: Tcl modulefile evaluates in tclsh: sets the installed paths, loads A4NN_PREREQS"
+out=$(tclsh "$tmp/eval.tcl" "$mdir/$version" openmpi 2>&1) && fail "Tcl modulefile loaded without hdf5: $out"
+grep -q "a4nn: this site has no module 'hdf5'" <<<"$out" || fail "Tcl modulefile: unclear message for a missing module: $out"
+grep -q "@PREREQS@" "$mdir/$version.lua" && fail "Lua modulefile still says @PREREQS@"
+grep -qF 'local prereqs = "openmpi hdf5"' "$mdir/$version.lua" || fail "Lua modulefile: prerequisites not fixed at install"
+echo "ok: Tcl modulefile evaluates in tclsh: sets the installed paths, loads the prerequisites fixed at install, names a missing one"
 luac=$(command -v luac luac5.4 luac5.3 luac5.2 luac5.1 2>/dev/null | head -n 1)
 if [[ -n $luac ]]; then
   "$luac" -p "$mdir/$version.lua" || fail "luac -p $mdir/$version.lua"

@@ -118,7 +118,7 @@ for run in D["runs"]:
             for f in ("epoch", "prediction", "uncertainty", "converged"):
                 assert mod["predictions"][f] == [x.item() for x in P[f]], (mod["id"], f)
             same(mod["epochs_trained"], int(g.attrs["epochs_trained"]), "epochs_trained")
-            same(mod["last_val"], float(g.attrs["last_val_acc"]), "last_val")
+            same(mod["last_val_acc"], float(g.attrs["last_val_acc"]), "last_val_acc")
             used += len(E)
         s = run["summary"]
         assert s["epochs_used"] == used and s["epochs_budget"] == 25 * len(groups), s
@@ -138,16 +138,28 @@ assert A["runs"][0]["models"] == D["runs"][0]["models"]
 rows = list(csv.DictReader(open(tmp + "/a.csv")))
 assert len(rows) == D["runs"][0]["summary"]["epochs_used"], len(rows)
 r0 = D["runs"][0]["models"][0]
-got = [float(r["val_acc"]) for r in rows if int(r["model"]) == r0["id"]]
+got = [float(r["val_acc"]) for r in rows if int(r["id"]) == r0["id"]]
 assert got == r0["epochs"]["val_acc"], (got, r0["epochs"]["val_acc"])
 # the tracker's neighbours, as the JSON has them, in the CSV's last field
 for mod in D["runs"][0]["models"]:
-    field = {r["neighbours"] for r in rows if int(r["model"]) == mod["id"]}
+    field = {r["neighbours"] for r in rows if int(r["id"]) == mod["id"]}
     want = ";".join("%d:%r:%d:%d:%r" % (b["id"], b["similarity"], b["hamming"], b["graph_edit"], b["fitness"])
                     for b in mod["neighbours"])
     got_ids = [int(x.split(":")[0]) for x in field.pop().split(";") if x] if field else []
     assert got_ids == [b["id"] for b in mod["neighbours"]], (mod["id"], got_ids, want)
 assert any(m["neighbours"] for m in D["runs"][0]["models"]), "no neighbours to compare"
+# one naming scheme: "never" is empty (CSV) or null (JSON), times ISO-8601 UTC,
+# epochs counted one way (converged_after <= epochs_trained)
+import datetime
+for r in rows:
+    if r["converged_after"]:
+        assert 1 <= int(r["converged_after"]) <= int(r["epochs_trained"]), r
+    mod = next(x for x in D["runs"][0]["models"] if x["id"] == int(r["id"]))
+    assert (r["converged_after"] == "") == (mod["converged_after"] is None), (r, mod["converged_after"])
+    t = datetime.datetime.strptime(r["start_time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    assert abs(t.timestamp() - mod["start_time"]) < 0.002, (r["start_time"], mod["start_time"])
+    assert "e-" not in r["val_acc"] and len(r["val_acc"]) <= 18, r["val_acc"]
+assert any(r["converged_after"] == "" for r in rows) and any(r["converged_after"] for r in rows)
 print("numbers match: %d runs, %d models" % (len(D["runs"]), sum(len(r["models"]) for r in D["runs"])))
 PYEOF
 

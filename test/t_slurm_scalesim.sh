@@ -34,9 +34,10 @@ cmp -s "$tmp/a.csv" "$tmp/c.csv" && fail "seed 2 gave seed 1's table"
 s --workers 4,16,64 --gens 5 --seeds 1,2 --csv "$tmp/s.csv" --svg "$tmp/s.svg" 2>"$tmp/slog" || fail "--seeds 1,2 failed"
 grep -q 'utilisation min .* over 2 seeds' "$tmp/slog" || fail "--seeds: no min/mean summary: $(cat "$tmp/slog")"
 s --workers 16 --gens 5 --mode async --no-penguin --csv "$tmp/np.csv" 2>/dev/null || fail "--no-penguin failed"
-# analytics: 0.5 s per fit saturates one rank at 64 workers (a fit every
-# ~0.4 s), four ranks keep up; no service time at all: STOP arrives at once
-for v in "1 0.5" "4 0.5" "1 0"; do
+# analytics: 0.7 s per fit saturates one rank at 64 workers (fits arrive
+# faster than that for most of the run with the search's own genomes), four
+# ranks keep up; no service time at all: STOP arrives at once
+for v in "1 0.7" "4 0.7" "1 0"; do
   set -- $v
   s --workers 64 --gens 5 --mode async --analytics "$1" --fit-cost "$2" --msg-cost "$([[ $2 == 0 ]] && echo 0 || echo 0.00002)" \
     --csv "$tmp/an$1-$2.csv" --trace "$tmp/an$1-$2.trace" 2>/dev/null || fail "--analytics $1 --fit-cost $2 failed"
@@ -103,16 +104,16 @@ np_ = rd("np.csv")[0]
 assert int(np_["epochs_trained"]) == int(np_["epochs_budget"]), "--no-penguin still stopped early"
 
 # analytics ranks: saturated, then four ranks, then free
-sat, four, free = rd("an1-0.5.csv")[0], rd("an4-0.5.csv")[0], rd("an1-0.csv")[0]
+sat, four, free = rd("an1-0.7.csv")[0], rd("an4-0.7.csv")[0], rd("an1-0.csv")[0]
 u = lambda r: float(r["utilisation_pct"])
-assert float(sat["analytics_busy_pct"]) > 90, f"one rank at 0.5 s per fit is only {sat['analytics_busy_pct']} % busy"
+assert float(sat["analytics_busy_pct"]) > 90, f"one rank at 0.7 s per fit is only {sat['analytics_busy_pct']} % busy"
 assert u(sat) < u(free) - 10, f"a saturated analytics rank cost no utilisation: {u(sat)} vs {u(free)}"
 assert u(four) > u(sat) + 10, f"four analytics ranks did not help: {u(four)} vs {u(sat)}"
 assert float(sat["wasted_pct"]) > 1 and float(sat["stop_delay_ms"]) > 2000, sat
 assert float(free["stop_delay_ms"]) == 0 and float(free["wasted_pct"]) == 0, free
-shards = collections.Counter(int(t["analytics"]) for t in rd("an4-0.5.trace"))
-assert sorted(shards) == [0, 1, 2, 3] and all(int(t["analytics"]) == int(t["model"]) % 4 for t in rd("an4-0.5.trace"))
-print(f"analytics: 1 rank at 0.5 s/fit {u(sat):.1f} % ({sat['analytics_busy_pct']} % busy), "
+shards = collections.Counter(int(t["analytics"]) for t in rd("an4-0.7.trace"))
+assert sorted(shards) == [0, 1, 2, 3] and all(int(t["analytics"]) == int(t["model"]) % 4 for t in rd("an4-0.7.trace"))
+print(f"analytics: 1 rank at 0.7 s/fit {u(sat):.1f} % ({sat['analytics_busy_pct']} % busy), "
       f"4 ranks {u(four):.1f} %, no cost {u(free):.1f} %")
 
 for f, bars in (("a.svg", 0), ("s.svg", 6)):

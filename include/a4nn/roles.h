@@ -55,7 +55,9 @@ const char *a4nn_stop_reason_name(int reason);
 
 #define A4NN_GENOME_TEXT 256
 
-/* front_version: how many FRONT messages the search had sent when it
+/* epoch_budget: the model's epochs at most; the search sets it from
+ * train.epochs, and the worker and the analytics rank take it from here.
+ * front_version: how many FRONT messages the search had sent when it
  * dispatched the task. The analytics rank decides on the model's epochs only
  * once it has received that many, so in generational mode (where FRONTs go
  * out at the generation barrier) every model is judged against the front of
@@ -66,9 +68,10 @@ typedef struct {
     char genome[A4NN_GENOME_TEXT];
 } a4nn_msg_task;
 
-/* EPOCH (worker -> analytics) and PREDICTION (analytics -> search) */
+/* EPOCH (worker -> analytics) and PREDICTION (analytics -> search);
+ * epoch_budget: the TASK's, which the analytics rank judges the model by */
 typedef struct {
-    int32_t model_id, epoch, worker, replayed, front_version;
+    int32_t model_id, epoch, worker, replayed, front_version, epoch_budget;
     double train_acc, val_acc, loss, seconds, mflops;
     int32_t has_prediction, converged;
     double prediction, uncertainty;
@@ -83,7 +86,7 @@ typedef struct {
  * epochs_run: epochs the worker actually trained (more when a STOP arrived
  * while it was already in the next epoch). */
 typedef struct {
-    int32_t model_id, worker, epochs_trained, epochs_run, reason, has_prediction;
+    int32_t model_id, worker, epochs_trained, epochs_run, reason, has_prediction, epoch_budget;
     double fitness, prediction, mflops, last_val_acc, seconds, start_time, end_time;
     int64_t params;
 } a4nn_msg_done;

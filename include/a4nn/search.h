@@ -8,6 +8,9 @@
 #include "a4nn/util.h"
 
 #define A4NN_MAX_PHASES 6
+/* The original experiments' input: single-channel 127x127 diffraction
+ * patterns, to which the reference curves and their FLOPs counts refer. */
+#define A4NN_REFERENCE_SIDE 127
 #define A4NN_MAX_NODES 8
 /* node k (1-based, k >= 2) takes k-1 bits; plus one residual bit per phase */
 #define A4NN_MAX_PHASE_BITS (A4NN_MAX_NODES * (A4NN_MAX_NODES - 1) / 2 + 1)

@@ -55,14 +55,40 @@ char *a4nn_read_file(const char *path, size_t *len, a4nn_error *err);
 /* Creates a directory and its parents (mkdir -p). */
 int a4nn_mkdir_p(const char *path, a4nn_error *err);
 
-/* Checked calls for libraries whose failure leaves nothing to recover. */
+/* Checked MPI and HDF5 calls, for functions that return A4NN_OK / A4NN_ERR
+ * and have `a4nn_error *err` in scope: on failure they fill err with the
+ * call, file:line and the library's own reason (MPI_Error_string; the HDF5
+ * error stack, walked and cleared, so that HDF5's automatic printing can stay
+ * off without losing why) and return A4NN_ERR. Library code never exits. */
 #define A4NN_CHECK_MPI(call)                                                   \
     do {                                                                       \
         int a4nn_rc_ = (call);                                                 \
         if (a4nn_rc_ != 0 /* MPI_SUCCESS */)                                   \
-            a4nn_die("MPI call failed: %s (%s:%d, code %d)", #call, __FILE__,  \
-                     __LINE__, a4nn_rc_);                                      \
+            return a4nn_mpi_error(err, a4nn_rc_, #call, __FILE__, __LINE__);   \
     } while (0)
+
+#define A4NN_CHECK_H5(call)                                                    \
+    do {                                                                       \
+        if ((long long)(call) < 0)                                             \
+            return a4nn_h5_error(err, #call, __FILE__, __LINE__);              \
+    } while (0)
+
+/* For the command-line drivers only (they may exit): dies with the same
+ * message. */
+#define A4NN_DIE_ON_MPI(call)                                                  \
+    do {                                                                       \
+        a4nn_error a4nn_e_;                                                    \
+        int a4nn_rc_ = (call);                                                 \
+        if (a4nn_rc_ != 0) {                                                   \
+            a4nn_mpi_error(&a4nn_e_, a4nn_rc_, #call, __FILE__, __LINE__);     \
+            a4nn_die("%s", a4nn_e_.msg);                                       \
+        }                                                                      \
+    } while (0)
+
+/* What the macros call: fill err ("what failed at file:line: reason") and
+ * return A4NN_ERR. */
+int a4nn_mpi_error(a4nn_error *err, int code, const char *what, const char *file, int line);
+int a4nn_h5_error(a4nn_error *err, const char *what, const char *file, int line);
 
 #define A4NN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

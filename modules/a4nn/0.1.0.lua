@@ -15,11 +15,19 @@ whatis("Description: neural architecture search with learning-curve prediction (
 
 local root = "@PREFIX@"
 
--- prerequisites: an MPI, HDF5 (parallel), GSL; CUDA for the GPU build. Site
--- module names differ: A4NN_PREREQS (space separated) overrides the list.
-local prereqs = os.getenv("A4NN_PREREQS") or ""
+-- prerequisites: an MPI, HDF5 (parallel), GSL; CUDA for the GPU build, named
+-- as this site names them. Fixed at install time (`make install` takes
+-- A4NN_PREREQS, which the site scripts modules/sites/*.sh export).
+local prereqs = "@PREREQS@"
 for m in prereqs:gmatch("%S+") do
-  if not isloaded(m) then load(m) end
+  if not isloaded(m) then
+    if not isAvail(m) then
+      LmodError("a4nn: this site has no module '" .. m .. "' (a4nn was installed for the " ..
+                "modules '" .. prereqs .. "'); reinstall with make install " ..
+                "A4NN_PREREQS='<this site's MPI, HDF5, GSL and OpenBLAS modules>'")
+    end
+    load(m)
+  end
 end
 
 prepend_path("PATH", pathJoin(root, "bin"))

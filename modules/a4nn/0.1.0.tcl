@@ -11,10 +11,16 @@ module-whatis "a4nn 0.1.0: neural architecture search with learning-curve predic
 
 set root "@PREFIX@"
 
-# prerequisites: site module names in A4NN_PREREQS (space separated)
-if { [info exists env(A4NN_PREREQS)] } {
-    foreach m $env(A4NN_PREREQS) {
-        if { ![is-loaded $m] } { module load $m }
+# prerequisites: this site's module names, fixed at install time (`make
+# install` takes A4NN_PREREQS, which the site scripts modules/sites/*.sh export)
+set prereqs "@PREREQS@"
+foreach m $prereqs {
+    if { ![is-loaded $m] } {
+        if { [catch {module load $m}] } {
+            error "a4nn: this site has no module '$m' (a4nn was installed for the modules\
+                '$prereqs'); reinstall with make install A4NN_PREREQS='<this site's MPI, HDF5,\
+                GSL and OpenBLAS modules>'"
+        }
     }
 }
 conflict a4nn

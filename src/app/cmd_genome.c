@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a4nn/config.h"
 #include "a4nn/search.h"
 #include "app.h"
 
@@ -61,7 +62,10 @@ int cmd_genome(int argc, char **argv)
         genome_usage(stdout);
         return 0;
     }
-    int in_c = 1, in_h = 127, in_w = 127, init_channels = 24, phases = 3, nodes = 4, classes = 2;
+    a4nn_config run; /* the search's defaults: one place */
+    a4nn_config_defaults(&run);
+    int in_c = 1, in_h = A4NN_REFERENCE_SIDE, in_w = A4NN_REFERENCE_SIDE, classes = 2;
+    int init_channels = run.init_channels, phases = run.n_phases, nodes = run.n_nodes;
     int json = 0;
     const char *text = NULL;
     for (int i = 1; i < argc; i++) {

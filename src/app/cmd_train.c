@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "a4nn/data.h"
+#include "a4nn/config.h"
 #include "a4nn/nn.h"
 #include "a4nn/search.h"
 #include "app.h"
@@ -53,7 +54,10 @@ int cmd_train(int argc, char **argv)
     }
     const char *genome_text = NULL, *backend = "auto", *data_path = NULL, *save_path = NULL;
     long n_synth = 512, seed = 1;
-    int h = 16, w = 16, threads = 0, init_channels = 24, csv = 0, phases = 3, nodes = 4;
+    a4nn_config run; /* the search's defaults: one place */
+    a4nn_config_defaults(&run);
+    int h = 16, w = 16, threads = 0, csv = 0;
+    int init_channels = run.init_channels, phases = run.n_phases, nodes = run.n_nodes;
     a4nn_train_config cfg;
     a4nn_train_config_defaults(&cfg);
     cfg.epochs = 5;

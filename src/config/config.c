@@ -219,6 +219,10 @@ int a4nn_config_set(a4nn_config *c, const char *section, const char *key, const 
         if (!strcmp(KEYS[i].section, section) && !strcmp(KEYS[i].key, key))
             return parse_value(&KEYS[i], c, value, err);
     if (!strcmp(section, "penguin")) {
+        /* the epoch budget has one place: train.epochs (TASK and PENGUIN follow it) */
+        if (!strcmp(key, "budget"))
+            return a4nn_errorf(err, "config: penguin.budget is train.epochs in a run; set "
+                                    "train.epochs");
         /* a4nn_penguin_config_set validates the key and the value */
         a4nn_penguin_config pc;
         a4nn_penguin_config_defaults(&pc);

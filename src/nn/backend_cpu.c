@@ -15,9 +15,13 @@ void openblas_set_num_threads(int num_threads);
 typedef struct {
     int n_threads;
     size_t ws_floats;  /* per-thread workspace size */
-    float **ws;        /* [n_threads] im2col / col2im buffers */
+    float **ws;        /* [n_threads] im2col buffers */
     size_t acc_floats; /* per-thread weight-gradient accumulators */
     float **acc;
+    size_t wt_floats; /* flipped, transposed weights of the input gradient */
+    float *wt;
+    size_t pk_floats; /* weights packed for the direct convolution */
+    float *pk;
 } cpu_ctx;
 
 static void ensure(float **buf, size_t *have, size_t need, int n)
@@ -77,66 +81,261 @@ static void im2col(const float *x, int c, int h, int w, int k, int pad, int oy0,
             }
 }
 
-/* the adjoint of im2col: accumulates output rows [oy0, oy1) of col into x */
-static void col2im(const float *col, int c, int h, int w, int k, int pad, int oy0, int oy1,
-                   int wo, float *x)
-{
-    const int ho = oy1 - oy0;
-    for (int ci = 0; ci < c; ci++)
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-                const float *row = col + ((size_t)(ci * k + ky) * k + kx) * ho * wo;
-                int x0 = kx - pad;
-                int lo = x0 < 0 ? -x0 : 0;
-                int hi = wo < w - x0 ? wo : w - x0;
-                for (int oy = 0; oy < ho; oy++) {
-                    int iy = oy0 + oy + ky - pad;
-                    if (iy < 0 || iy >= h)
-                        continue;
-                    const float *r = row + (size_t)oy * wo;
-                    float *dst = x + ((size_t)ci * h + iy) * w + x0;
-                    for (int ox = lo; ox < hi; ox++)
-                        dst[ox] += r[ox];
-                }
-            }
-}
-
 static int direct_1x1(const a4nn_conv_desc *d) { return d->k == 1 && d->pad == 0; }
 
-/* Output rows per tile: the column matrix of a tile (K x rows*w_out floats)
+/* Output rows per tile: the column matrix of a tile (K x rows*wo floats)
  * stays within about 384 KiB, so im2col writes it into L2 and the GEMM packs
  * it from there instead of from memory. */
-static int tile_rows(const a4nn_conv_desc *d)
+static int tile_rows(int K, int ho, int wo)
 {
-    const size_t K = (size_t)d->c_in * d->k * d->k, budget = 384 * 1024 / sizeof(float);
-    size_t rows = budget / (K * (size_t)d->w_out);
+    const size_t budget = 384 * 1024 / sizeof(float);
+    size_t rows = budget / ((size_t)K * (size_t)wo);
     if (rows < 1)
         rows = 1;
-    return rows > (size_t)d->h_out ? d->h_out : (int)rows;
+    return rows > (size_t)ho ? ho : (int)rows;
 }
+
+/* One image of a stride-1 convolution: y (beta 0: overwrite, 1: add) =
+ * conv(x [c, h, w], wt [co, c, k, k], pad) of co x ho x wo, as im2col tiles
+ * and sgemm, col a workspace of K * tile_rows(K, ho, wo) * wo floats. */
+static void conv_image(const float *x, int c, int h, int w, const float *wt, int co, int k,
+                       int pad, int ho, int wo, float beta, float *col, float *y)
+{
+    const int K = c * k * k, HWo = ho * wo;
+    if (k == 1 && pad == 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, HWo, K, 1.0f, wt, K, x, HWo,
+                    beta, y, HWo);
+        return;
+    }
+    const int tr = tile_rows(K, ho, wo);
+    for (int oy = 0; oy < ho; oy += tr) {
+        int oy1 = oy + tr < ho ? oy + tr : ho, n = (oy1 - oy) * wo;
+        im2col(x, c, h, w, k, pad, oy, oy1, wo, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, n, K, 1.0f, wt, K, col, n, beta,
+                    y + (size_t)oy * wo, HWo);
+    }
+}
+
+/* ---- direct convolution for few channels -------------------------------
+ * With few channels im2col + sgemm spends most of its time copying (the
+ * column matrix is k*k times the input) and in GEMMs too thin for OpenBLAS's
+ * kernels. The direct path copies an image once into a zero-padded one,
+ * computes on the padded-width grid (output position q = oy * wp + ox; the
+ * columns ox >= wo are computed and discarded), and keeps blocks of DCO
+ * output channels x DQ positions in vector registers. The input gradient is
+ * the same kernel on the padded output gradient with flipped, transposed
+ * weights; the weight gradient correlates the gridded output gradient with
+ * the padded input. */
+#ifdef __AVX512F__ /* 32 vector registers of 16 floats */
+enum { VL = 16, DCO = 8 };
+#else
+enum { VL = 8, DCO = 4 };
+#endif
+typedef float vecf __attribute__((vector_size(VL * sizeof(float))));
+enum { DQ = 2 * VL, DCHUNK = 1024 };
+
+static inline vecf loadv(const float *p)
+{
+    vecf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void storev(float *p, vecf v) { memcpy(p, &v, sizeof v); }
+
+typedef struct {
+    int c, h, w, k, pad; /* input channels and size, kernel, padding */
+    int hp, wp, ho, wo;  /* padded input, output */
+    int n;               /* grid positions: ho * wp rounded up to DQ */
+    size_t cs;           /* floats per padded channel, with room for the overreads */
+} dgeom;
+
+static dgeom dgeom_of(int c, int h, int w, int k, int pad)
+{
+    dgeom g = {c, h, w, k, pad, h + 2 * pad, w + 2 * pad, 0, 0, 0, 0};
+    g.ho = g.hp - k + 1;
+    g.wo = g.wp - k + 1;
+    g.n = (g.ho * g.wp + DQ - 1) / DQ * DQ;
+    g.cs = ((size_t)g.n + (size_t)(k - 1) * g.wp + (size_t)k + DQ + 15) & ~(size_t)15;
+    return g;
+}
+
+/* Up to the 4C = 96 channels of init_channels 24 the direct path measured
+ * faster than im2col + sgemm here (bench/README.md); 1x1 convolutions are
+ * plain GEMMs already. */
+static int use_direct(const a4nn_conv_desc *d)
+{
+    return d->k > 1 && d->c_out <= 128 && d->c_in <= 128 && d->pad < d->k;
+}
+
+static void pad_image(const dgeom *g, const float *x, float *xp)
+{
+    for (int ci = 0; ci < g->c; ci++) {
+        float *d = xp + ci * g->cs;
+        memset(d, 0, g->cs * sizeof(float));
+        for (int iy = 0; iy < g->h; iy++)
+            memcpy(d + (size_t)(iy + g->pad) * g->wp + g->pad, x + ((size_t)ci * g->h + iy) * g->w,
+                   (size_t)g->w * sizeof(float));
+    }
+}
+
+/* w [co][c][kk] -> blocks of DCO output channels: pk[cb][c][kk][DCO], zero-filled */
+static void pack_weights(const float *w, int co, int c, int kk, float *pk)
+{
+    for (int cb = 0; cb < co; cb += DCO)
+        for (int ci = 0; ci < c; ci++)
+            for (int t = 0; t < kk; t++)
+                for (int j = 0; j < DCO; j++)
+                    pk[(((size_t)cb * c + (size_t)ci * DCO) * kk) + (size_t)t * DCO + j] =
+                        cb + j < co ? w[((size_t)(cb + j) * c + ci) * kk + t] : 0.0f;
+}
+
+/* yg[co][g->n] = conv of the padded image xp with the packed weights; k is
+ * a constant where inlined for 3x3 */
+static inline __attribute__((always_inline)) void
+direct_forward_k(const dgeom *g, const float *xp, const float *pk, int co, float *yg, const int k)
+{
+    const int kk = k * k;
+    for (int q0 = 0; q0 < g->n; q0 += DCHUNK) {
+        const int q1 = q0 + DCHUNK < g->n ? q0 + DCHUNK : g->n;
+        for (int cb = 0; cb < co; cb += DCO) {
+            const float *wb = pk + (size_t)cb * g->c * kk;
+            const int nj = co - cb < DCO ? co - cb : DCO;
+            for (int q = q0; q < q1; q += DQ) {
+                vecf a[DCO][2] = {{{0}}};
+                for (int ci = 0; ci < g->c; ci++) {
+                    const float *xc = xp + ci * g->cs + q, *wc = wb + (size_t)ci * kk * DCO;
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            const float *xs = xc + ky * g->wp + kx;
+                            const vecf x0 = loadv(xs), x1 = loadv(xs + VL);
+                            const float *wt = wc + (ky * k + kx) * DCO;
+                            for (int j = 0; j < DCO; j++) {
+                                a[j][0] += wt[j] * x0;
+                                a[j][1] += wt[j] * x1;
+                            }
+                        }
+                }
+                for (int j = 0; j < nj; j++) {
+                    storev(yg + (size_t)(cb + j) * g->n + q, a[j][0]);
+                    storev(yg + (size_t)(cb + j) * g->n + q + VL, a[j][1]);
+                }
+            }
+        }
+    }
+}
+
+static void direct_forward(const dgeom *g, const float *xp, const float *pk, int co, float *yg)
+{
+    if (g->k == 3)
+        direct_forward_k(g, xp, pk, co, yg, 3);
+    else
+        direct_forward_k(g, xp, pk, co, yg, g->k);
+}
+
+/* y [co][ho][wo] = (or += with add) the valid positions of the grid yg */
+static void from_grid(const dgeom *g, const float *yg, int co, int add, float *y)
+{
+    for (int c = 0; c < co; c++)
+        for (int oy = 0; oy < g->ho; oy++) {
+            const float *r = yg + (size_t)c * g->n + (size_t)oy * g->wp;
+            float *o = y + ((size_t)c * g->ho + oy) * g->wo;
+            if (add)
+                for (int ox = 0; ox < g->wo; ox++)
+                    o[ox] += r[ox];
+            else
+                memcpy(o, r, (size_t)g->wo * sizeof(float));
+        }
+}
+
+/* the output gradient dy [co][ho][wo] on the grid, zero at discarded positions */
+static void to_grid(const dgeom *g, const float *dy, int co, float *dg)
+{
+    for (int c = 0; c < co; c++) {
+        float *r = dg + (size_t)c * g->n;
+        memset(r, 0, (size_t)g->n * sizeof(float));
+        for (int oy = 0; oy < g->ho; oy++)
+            memcpy(r + (size_t)oy * g->wp, dy + ((size_t)c * g->ho + oy) * g->wo,
+                   (size_t)g->wo * sizeof(float));
+    }
+}
+
+/* dwv [co][c][kk][VL] += correlation of the gridded output gradient dg
+ * with the padded input xp, in VL partial sums per weight (summed once per
+ * batch): blocks of DCO output channels x 3 taps of a kernel row stay in
+ * registers over the whole image */
+static inline __attribute__((always_inline)) void
+direct_dweights_k(const dgeom *g, const float *xp, const float *dg, int co, float *dwv,
+                  const int k)
+{
+    const int kk = k * k;
+    for (int cb = 0; cb < co; cb += DCO) {
+        const int nj = co - cb < DCO ? co - cb : DCO;
+        const float *dr[DCO];
+        for (int j = 0; j < DCO; j++) /* missing channels repeat one; discarded */
+            dr[j] = dg + (size_t)(cb + (j < nj ? j : 0)) * g->n;
+        for (int ci = 0; ci < g->c; ci++)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx0 = 0; kx0 < k; kx0 += 3) {
+                    const float *xs = xp + ci * g->cs + ky * g->wp + kx0;
+                    vecf a[DCO][3] = {{{0}}};
+                    for (int q = 0; q < g->n; q += VL) {
+                        const vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
+                                   x2 = loadv(xs + q + 2);
+                        for (int j = 0; j < DCO; j++) {
+                            const vecf d = loadv(dr[j] + q);
+                            a[j][0] += d * x0;
+                            a[j][1] += d * x1;
+                            a[j][2] += d * x2;
+                        }
+                    }
+                    const int nt = k - kx0 < 3 ? k - kx0 : 3;
+                    for (int j = 0; j < nj; j++)
+                        for (int t = 0; t < nt; t++) {
+                            float *o = dwv + (((size_t)(cb + j) * g->c + ci) * kk + ky * k + kx0 +
+                                              t) * VL;
+                            storev(o, loadv(o) + a[j][t]);
+                        }
+                }
+    }
+}
+
+static void direct_dweights(const dgeom *g, const float *xp, const float *dg, int co, float *dwv)
+{
+    if (g->k == 3)
+        direct_dweights_k(g, xp, dg, co, dwv, 3);
+    else
+        direct_dweights_k(g, xp, dg, co, dwv, g->k);
+}
+
+static size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
 
 static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
                              const float *b, float *y)
 {
     cpu_ctx *ctx = vctx;
-    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out, tr = tile_rows(d);
+    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
-    if (!direct_1x1(d))
-        ensure(ctx->ws, &ctx->ws_floats, (size_t)K * tr * d->w_out, ctx->n_threads);
+    const int direct = use_direct(d);
+    const dgeom g = dgeom_of(d->c_in, d->h_in, d->w_in, d->k, d->pad);
+    if (direct) {
+        ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_out) * K, 1);
+        pack_weights(w, d->c_out, d->c_in, d->k * d->k, ctx->pk);
+        ensure(ctx->ws, &ctx->ws_floats, d->c_in * g.cs + (size_t)d->c_out * g.n,
+               ctx->n_threads);
+    } else if (!direct_1x1(d)) {
+        ensure(ctx->ws, &ctx->ws_floats,
+               (size_t)K * tile_rows(K, d->h_out, d->w_out) * d->w_out, ctx->n_threads);
+    }
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int i = 0; i < d->n; i++) {
-        float *yi = y + i * ys;
-        if (direct_1x1(d)) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, HWo, K, 1.0f, w, K,
-                        x + i * xs, HWo, 0.0f, yi, HWo);
+        float *yi = y + i * ys, *ws = ctx->ws[omp_get_thread_num()];
+        if (direct) {
+            pad_image(&g, x + i * xs, ws);
+            direct_forward(&g, ws, ctx->pk, d->c_out, ws + d->c_in * g.cs);
+            from_grid(&g, ws + d->c_in * g.cs, d->c_out, 0, yi);
         } else {
-            float *ws = ctx->ws[omp_get_thread_num()];
-            for (int oy = 0; oy < d->h_out; oy += tr) {
-                int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out, n = (oy1 - oy) * d->w_out;
-                im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1, d->w_out, ws);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, n, K, 1.0f, w, K,
-                            ws, n, 0.0f, yi + (size_t)oy * d->w_out, HWo);
-            }
+            conv_image(x + i * xs, d->c_in, d->h_in, d->w_in, w, d->c_out, d->k, d->pad,
+                       d->h_out, d->w_out, 0.0f, ws, yi);
         }
         if (d->bias && b)
             for (int co = 0; co < d->c_out; co++) {
@@ -147,17 +346,51 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
     }
 }
 
+/* The input gradient of a stride-1 convolution is itself one: dx +=
+ * conv(dy, w flipped in space and transposed in channels, pad k-1-pad).
+ * This keeps the im2col + sgemm path (with beta 1 accumulating into dx)
+ * instead of a col2im scatter. */
 static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x,
                               const float *w, const float *dy, float *dx, float *dw, float *db)
 {
     cpu_ctx *ctx = vctx;
-    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out, tr = tile_rows(d);
+    const int k = d->k, kk = k * k, K = d->c_in * kk, HWo = d->h_out * d->w_out;
+    const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
-    const size_t wsz = (size_t)d->c_out * K, accsz = wsz + (size_t)d->c_out;
-    const int nt = ctx->n_threads;
-    if (!direct_1x1(d)) /* a column tile and its gradient */
-        ensure(ctx->ws, &ctx->ws_floats, 2 * (size_t)K * tr * d->w_out, nt);
+    const int nt = ctx->n_threads, tr = tile_rows(K, d->h_out, d->w_out);
+    const int direct = use_direct(d);
+    /* per-thread accumulators: the weight gradient (VL partial sums each on
+     * the direct path), then the bias gradient */
+    const size_t wsz = (size_t)d->c_out * K, wpart = direct ? wsz * VL : wsz,
+                 accsz = wpart + (size_t)d->c_out;
+    /* the input's and the input gradient's geometries */
+    const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
+                gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
+    if (direct) {
+        ensure(ctx->ws, &ctx->ws_floats,
+               d->c_in * gx.cs + (size_t)d->c_out * gx.n +
+                   (dx ? d->c_out * gt.cs + (size_t)d->c_in * gt.n : 0),
+               nt);
+    } else if (!direct_1x1(d)) {
+        size_t fw = (size_t)K * tr * d->w_out,
+               bw = dx ? (size_t)Kt * tile_rows(Kt, d->h_in, d->w_in) * d->w_in : 0;
+        ensure(ctx->ws, &ctx->ws_floats, fw > bw ? fw : bw, nt);
+    }
     ensure(ctx->acc, &ctx->acc_floats, accsz, nt);
+    float *wt = NULL;
+    if (dx) { /* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx] */
+        ensure(&ctx->wt, &ctx->wt_floats, wsz, 1);
+        wt = ctx->wt;
+        for (int co = 0; co < d->c_out; co++)
+            for (int ci = 0; ci < d->c_in; ci++)
+                for (int q = 0; q < kk; q++)
+                    wt[((size_t)ci * d->c_out + co) * kk + q] =
+                        w[((size_t)co * d->c_in + ci) * kk + (kk - 1 - q)];
+        if (direct) {
+            ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_in) * Kt, 1);
+            pack_weights(wt, d->c_in, d->c_out, kk, ctx->pk);
+        }
+    }
     for (int t = 0; t < nt; t++)
         memset(ctx->acc[t], 0, accsz * sizeof(float));
 #pragma omp parallel num_threads(nt)
@@ -166,29 +399,34 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
         float *ws = ctx->ws[t], *acc = ctx->acc[t];
 #pragma omp for schedule(static)
         for (int i = 0; i < d->n; i++) {
-            const float *dyi = dy + i * ys;
-            if (direct_1x1(d)) {
+            const float *dyi = dy + i * ys, *xi = x + i * xs;
+            if (direct) {
+                float *xp = ws, *dg = xp + d->c_in * gx.cs;
+                pad_image(&gx, xi, xp);
+                to_grid(&gx, dyi, d->c_out, dg);
+                direct_dweights(&gx, xp, dg, d->c_out, acc);
+                if (dx) {
+                    float *dyp = dg + (size_t)d->c_out * gx.n, *xg = dyp + d->c_out * gt.cs;
+                    pad_image(&gt, dyi, dyp);
+                    direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
+                    from_grid(&gt, xg, d->c_in, 1, dx + i * xs);
+                }
+            } else if (direct_1x1(d)) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f, dyi,
-                            HWo, x + i * xs, HWo, 1.0f, acc, K);
+                            HWo, xi, HWo, 1.0f, acc, K);
                 if (dx)
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
                                 w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
             } else {
-                float *dcol = ws + (size_t)K * tr * d->w_out;
                 for (int oy = 0; oy < d->h_out; oy += tr) {
                     int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out, n = (oy1 - oy) * d->w_out;
-                    const float *dyt = dyi + (size_t)oy * d->w_out;
-                    im2col(x + i * xs, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1,
-                           d->w_out, ws);
+                    im2col(xi, d->c_in, d->h_in, d->w_in, k, d->pad, oy, oy1, d->w_out, ws);
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
-                                dyt, HWo, ws, n, 1.0f, acc, K);
-                    if (dx) {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, n, d->c_out,
-                                    1.0f, w, K, dyt, HWo, 0.0f, dcol, n);
-                        col2im(dcol, d->c_in, d->h_in, d->w_in, d->k, d->pad, oy, oy1, d->w_out,
-                               dx + i * xs);
-                    }
+                                dyi + (size_t)oy * d->w_out, HWo, ws, n, 1.0f, acc, K);
                 }
+                if (dx)
+                    conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k, k - 1 - d->pad,
+                               d->h_in, d->w_in, 1.0f, ws, dx + i * xs);
             }
             if (d->bias)
                 for (int co = 0; co < d->c_out; co++) {
@@ -196,57 +434,63 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                     float s = 0;
                     for (int p = 0; p < HWo; p++)
                         s += r[p];
-                    acc[wsz + co] += s;
+                    acc[wpart + co] += s;
                 }
         }
     }
-    memcpy(dw, ctx->acc[0], wsz * sizeof(float));
-    if (d->bias && db)
-        memcpy(db, ctx->acc[0] + wsz, (size_t)d->c_out * sizeof(float));
-    for (int t = 1; t < nt; t++) {
-        const float *a = ctx->acc[t];
-        for (size_t j = 0; j < wsz; j++)
-            dw[j] += a[j];
-        if (d->bias && db)
-            for (int co = 0; co < d->c_out; co++)
-                db[co] += a[wsz + co];
+    /* reduced in thread order (and lane order): deterministic */
+    const size_t lanes = wpart / wsz;
+    for (size_t j = 0; j < wsz; j++) {
+        float sum = 0;
+        for (int t = 0; t < nt; t++)
+            for (size_t l = 0; l < lanes; l++)
+                sum += ctx->acc[t][j * lanes + l];
+        dw[j] = sum;
     }
+    if (d->bias && db)
+        for (int co = 0; co < d->c_out; co++) {
+            float sum = 0;
+            for (int t = 0; t < nt; t++)
+                sum += ctx->acc[t][wpart + co];
+            db[co] = sum;
+        }
 }
 
-static void cpu_bn_forward(void *vctx, int n, int c, int hw, const float *x, const float *gamma,
-                           const float *beta, float *rmean, float *rvar, float *smean,
-                           float *sinvstd, float *y, int train, float momentum, float eps)
+/* BatchNorm forward, then ReLU when relu is set */
+static void bn_forward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *gamma,
+                       const float *beta, float *rmean, float *rvar, float *smean,
+                       float *sinvstd, float *y, int train, float momentum, float eps, int relu)
 {
-    cpu_ctx *ctx = vctx;
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int ch = 0; ch < c; ch++) {
         float mean, invstd;
         if (train) {
+            /* one pass: sums of v = x - shift and v^2, shifted by a value of
+             * the channel so that the variance keeps its precision */
+            const float shift = x[(size_t)ch * hw];
             double s = 0, ss = 0;
             for (int i = 0; i < n; i++) {
                 const float *p = x + i * cs + (size_t)ch * hw;
-                float ls = 0;
-                for (int j = 0; j < hw; j++)
-                    ls += p[j];
-                s += ls;
-            }
-            const double m = (double)n * hw, mu = s / m;
-            for (int i = 0; i < n; i++) {
-                const float *p = x + i * cs + (size_t)ch * hw;
-                float lss = 0, fmu = (float)mu;
+                float ls = 0, lss = 0;
+#pragma omp simd reduction(+ : ls, lss)
                 for (int j = 0; j < hw; j++) {
-                    float dlt = p[j] - fmu;
-                    lss += dlt * dlt;
+                    const float v = p[j] - shift;
+                    ls += v;
+                    lss += v * v;
                 }
+                s += ls;
                 ss += lss;
             }
-            double var = ss / m;
-            mean = (float)mu;
+            const double m = (double)n * hw, ms = s / m;
+            double var = ss / m - ms * ms;
+            if (var < 0)
+                var = 0;
+            mean = (float)(shift + ms);
             invstd = (float)(1.0 / sqrt(var + eps));
             smean[ch] = mean;
             sinvstd[ch] = invstd;
-            double unbiased = m > 1 ? ss / (m - 1) : var;
+            double unbiased = m > 1 ? var * m / (m - 1) : var;
             rmean[ch] = (1 - momentum) * rmean[ch] + momentum * mean;
             rvar[ch] = (float)((1 - momentum) * rvar[ch] + momentum * unbiased);
         } else {
@@ -257,28 +501,66 @@ static void cpu_bn_forward(void *vctx, int n, int c, int hw, const float *x, con
         for (int i = 0; i < n; i++) {
             const float *p = x + i * cs + (size_t)ch * hw;
             float *q = y + i * cs + (size_t)ch * hw;
-            for (int j = 0; j < hw; j++)
-                q[j] = p[j] * g + bb;
+            if (relu) {
+#pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    float v = p[j] * g + bb;
+                    q[j] = v > 0 ? v : 0;
+                }
+            } else {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    q[j] = p[j] * g + bb;
+            }
         }
     }
 }
 
-static void cpu_bn_backward(void *vctx, int n, int c, int hw, const float *x, const float *dy,
-                            const float *gamma, const float *smean, const float *sinvstd,
-                            float *dx, float *dgamma, float *dbeta)
+static void cpu_bn_forward(void *vctx, int n, int c, int hw, const float *x, const float *gamma,
+                           const float *beta, float *rmean, float *rvar, float *smean,
+                           float *sinvstd, float *y, int train, float momentum, float eps)
 {
-    cpu_ctx *ctx = vctx;
+    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, train, momentum,
+               eps, 0);
+}
+
+static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x,
+                                const float *gamma, const float *beta, float *rmean, float *rvar,
+                                float *smean, float *sinvstd, float *y, int train,
+                                float momentum, float eps)
+{
+    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, train, momentum,
+               eps, 1);
+}
+
+/* BatchNorm backward; with y (the output of a ReLU after it) the gradient
+ * dy is the ReLU's and passes only where y > 0 */
+static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *y,
+                        const float *dy, const float *gamma, const float *smean,
+                        const float *sinvstd, float *dx, float *dgamma, float *dbeta)
+{
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int ch = 0; ch < c; ch++) {
         const float mu = smean[ch], is = sinvstd[ch];
         double sdy = 0, sdyx = 0;
         for (int i = 0; i < n; i++) {
-            const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * cs + (size_t)ch * hw;
+            const size_t o = i * cs + (size_t)ch * hw;
+            const float *p = x + o, *g = dy + o, *r = y ? y + o : NULL;
             float a = 0, b = 0;
-            for (int j = 0; j < hw; j++) {
-                a += g[j];
-                b += g[j] * (p[j] - mu);
+            if (r) {
+#pragma omp simd reduction(+ : a, b)
+                for (int j = 0; j < hw; j++) {
+                    float gj = r[j] > 0 ? g[j] : 0;
+                    a += gj;
+                    b += gj * (p[j] - mu);
+                }
+            } else {
+#pragma omp simd reduction(+ : a, b)
+                for (int j = 0; j < hw; j++) {
+                    a += g[j];
+                    b += g[j] * (p[j] - mu);
+                }
             }
             sdy += a;
             sdyx += b;
@@ -290,12 +572,35 @@ static void cpu_bn_backward(void *vctx, int n, int c, int hw, const float *x, co
         const float k1 = gamma[ch] * is, mdy = (float)(sdy / m),
                     k2 = (float)(sdyx * is * is / m);
         for (int i = 0; i < n; i++) {
-            const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * cs + (size_t)ch * hw;
-            float *q = dx + i * cs + (size_t)ch * hw;
-            for (int j = 0; j < hw; j++)
-                q[j] += k1 * (g[j] - mdy - (p[j] - mu) * k2);
+            const size_t o = i * cs + (size_t)ch * hw;
+            const float *p = x + o, *g = dy + o, *r = y ? y + o : NULL;
+            float *q = dx + o;
+            if (r) {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    q[j] += k1 * ((r[j] > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+            } else {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    q[j] += k1 * (g[j] - mdy - (p[j] - mu) * k2);
+            }
         }
     }
+}
+
+static void cpu_bn_backward(void *vctx, int n, int c, int hw, const float *x, const float *dy,
+                            const float *gamma, const float *smean, const float *sinvstd,
+                            float *dx, float *dgamma, float *dbeta)
+{
+    bn_backward(vctx, n, c, hw, x, NULL, dy, gamma, smean, sinvstd, dx, dgamma, dbeta);
+}
+
+static void cpu_bn_relu_backward(void *vctx, int n, int c, int hw, const float *x,
+                                 const float *y, const float *dy, const float *gamma,
+                                 const float *smean, const float *sinvstd, float *dx,
+                                 float *dgamma, float *dbeta)
+{
+    bn_backward(vctx, n, c, hw, x, y, dy, gamma, smean, sinvstd, dx, dgamma, dbeta);
 }
 
 static void cpu_relu_forward(void *vctx, size_t n, const float *x, float *y)
@@ -490,6 +795,8 @@ static void cpu_destroy(void *vctx)
     }
     free(ctx->ws);
     free(ctx->acc);
+    free(ctx->wt);
+    free(ctx->pk);
     free(ctx);
 }
 
@@ -519,6 +826,8 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
         .conv_backward = cpu_conv_backward,
         .bn_forward = cpu_bn_forward,
         .bn_backward = cpu_bn_backward,
+        .bn_relu_forward = cpu_bn_relu_forward,
+        .bn_relu_backward = cpu_bn_relu_backward,
         .relu_forward = cpu_relu_forward,
         .relu_backward = cpu_relu_backward,
         .maxpool_forward = cpu_maxpool_forward,

@@ -25,6 +25,10 @@ struct a4nn_net {
     float *params, *grads, *buffers;
     size_t n_params, n_buffers;
     int last_batch;
+    /* fused[i]: op i is a BatchNorm whose only consumer is the ReLU op i + 1,
+     * run as one backend entry; the BatchNorm output is never stored */
+    unsigned char *fused;
+    unsigned char *elided; /* [n_tensors] such BatchNorm outputs */
 };
 
 static const float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
@@ -59,7 +63,7 @@ static void plan_gradients(a4nn_net *net)
         /* inputs whose last consumer is op i become live now */
         for (int j = 0; j < a->ops[i].n_in; j++) {
             int t = a->ops[i].in[j];
-            if (t == 0 || last_use[t] != i || net->grad[t])
+            if (t == 0 || last_use[t] != i || net->grad[t] || net->elided[t])
                 continue;
             size_t need = net->tsize[t] * (size_t)net->max_batch;
             int best = -1;
@@ -80,18 +84,44 @@ static void plan_gradients(a4nn_net *net)
             buf_of[t] = b;
             net->grad[t] = net->grad_bufs[b];
         }
-        /* op i's output gradient dies with op i's backward */
-        int out = a->ops[i].out;
+        /* op i's output gradient dies with op i's backward (in a fused
+         * BatchNorm + ReLU: the ReLU's, with the pair's one backward) */
+        if (i > 0 && net->fused[i - 1])
+            continue;
+        int out = net->fused[i] ? a->ops[i + 1].out : a->ops[i].out;
         if (out != a->output && net->grad[out])
             free_list[n_free++] = buf_of[out];
     }
     free(last_use), free(cap), free(free_list), free(buf_of);
 }
 
+/* Marks BatchNorm + ReLU pairs the backend can run fused. */
+static void plan_fusion(a4nn_net *net)
+{
+    const a4nn_arch *a = &net->arch;
+    net->fused = a4nn_calloc((size_t)a->n_ops, 1);
+    net->elided = a4nn_calloc((size_t)a->n_tensors, 1);
+    if (!net->be->bn_relu_forward || !net->be->bn_relu_backward)
+        return;
+    int *uses = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    for (int i = 0; i < a->n_ops; i++)
+        for (int j = 0; j < a->ops[i].n_in; j++)
+            uses[a->ops[i].in[j]]++;
+    for (int i = 0; i + 1 < a->n_ops; i++) {
+        const a4nn_op *bn = &a->ops[i], *relu = &a->ops[i + 1];
+        if (bn->kind == A4NN_OP_BN && relu->kind == A4NN_OP_RELU && relu->in[0] == bn->out &&
+            uses[bn->out] == 1 && bn->out != a->output) {
+            net->fused[i] = 1;
+            net->elided[bn->out] = 1;
+        }
+    }
+    free(uses);
+}
+
 static int all_allocated(const a4nn_net *net)
 {
     for (int t = 1; t < net->arch.n_tensors; t++)
-        if (!net->value[t])
+        if (!net->value[t] && !net->elided[t])
             return 0;
     for (int b = 0; b < net->n_grad_bufs; b++)
         if (!net->grad_bufs[b])
@@ -162,8 +192,10 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
         }
 
     /* activations; the input tensor is borrowed at forward time */
+    plan_fusion(net);
     for (int t = 1; t < a->n_tensors; t++)
-        net->value[t] = be->alloc(be->ctx, net->tsize[t] * (size_t)max_batch);
+        if (!net->elided[t])
+            net->value[t] = be->alloc(be->ctx, net->tsize[t] * (size_t)max_batch);
     plan_gradients(net);
     net->params = be->alloc(be->ctx, np);
     net->grads = be->alloc(be->ctx, np);
@@ -235,6 +267,8 @@ void a4nn_net_free(a4nn_net *net)
     if (net->buffers)
         be->free(be->ctx, net->buffers);
     free(net->layers);
+    free(net->fused);
+    free(net->elided);
     free(net->value);
     free(net->grad);
     free(net->tsize);
@@ -268,6 +302,14 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
             break;
         }
         case A4NN_OP_BN:
+            if (net->fused[i]) { /* writes the ReLU's output; op i + 1 is done */
+                be->bn_relu_forward(c, batch, xs->c, hw, in, P + l->w, P + l->b,
+                                    net->buffers + l->rmean, net->buffers + l->rvar,
+                                    l->save_mean, l->save_invstd, net->value[a->ops[i + 1].out],
+                                    train, BN_MOMENTUM, BN_EPS);
+                i++;
+                break;
+            }
             be->bn_forward(c, batch, xs->c, hw, in, P + l->w, P + l->b,
                            net->buffers + l->rmean, net->buffers + l->rvar, l->save_mean,
                            l->save_invstd, out, train, BN_MOMENTUM, BN_EPS);
@@ -315,6 +357,20 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         const layer *l = &net->layers[i];
         const a4nn_shape *xs = &a->tensor[op->in[0]];
         const float *in = net->value[op->in[0]];
+        if (i > 0 && net->fused[i - 1]) { /* BatchNorm + ReLU, from the ReLU's gradient */
+            const int r = op->out, hw0 = xs->h * xs->w;
+            const float *dr = r == a->output ? dlogits : net->grad[r];
+            i--;
+            op = &a->ops[i];
+            l = &net->layers[i];
+            if (dr)
+                be->bn_relu_backward(c, batch, xs->c, hw0, net->value[op->in[0]],
+                                     net->value[r], dr, P + l->w, l->save_mean, l->save_invstd,
+                                     net->grad[op->in[0]], G + l->w, G + l->b);
+            if (r != a->output && net->grad[r])
+                be->zero(c, net->grad[r], net->tsize[r] * (size_t)batch);
+            continue;
+        }
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
         if (!dy) /* an output nothing consumes: no gradient flows through it */
             continue;

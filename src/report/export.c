@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "html_assets.h"
 
@@ -80,6 +81,13 @@ static void json_summary(FILE *o, const a4nn_report_summary *s)
     fputc('}', o);
 }
 
+/* Epochs trained when the prediction converged (counted as epochs_trained
+ * is); NaN (written empty or null) when it never did. */
+static double converged_after(const a4nn_report_model *m)
+{
+    return m->converged_epoch >= 0 ? m->converged_epoch + 1.0 : NAN;
+}
+
 static void json_model(FILE *o, const a4nn_report_model *m)
 {
     fprintf(o, "{\"id\":%d,\"name\":", m->id);
@@ -92,9 +100,10 @@ static void json_model(FILE *o, const a4nn_report_model *m)
     json_num(o, m->start_time);
     fputs(",\"end_time\":", o), json_num(o, m->end_time);
     fputs(",\"fitness\":", o), json_num(o, m->fitness);
-    fputs(",\"last_val\":", o), json_num(o, m->last_val);
-    fprintf(o, ",\"epochs_trained\":%d,\"converged_epoch\":%d,\"train_seconds\":",
-            m->epochs_trained, m->converged_epoch);
+    fputs(",\"last_val_acc\":", o), json_num(o, m->last_val);
+    fprintf(o, ",\"epochs_trained\":%d,\"converged_after\":", m->epochs_trained);
+    json_num(o, converged_after(m));
+    fputs(",\"train_seconds\":", o);
     json_num(o, m->train_seconds);
     fprintf(o, ",\"on_front\":%s,\"map\":[", m->on_front ? "true" : "false");
     json_num(o, m->map_x), fputc(',', o), json_num(o, m->map_y);
@@ -162,8 +171,21 @@ int a4nn_report_write_json(FILE *o, a4nn_report_run *const *runs, int n_runs, do
 
 static void csv_num(FILE *o, double v)
 {
-    if (isfinite(v))
-        fprintf(o, "%.17g", v);
+    a4nn_report_shortest(o, v, "");
+}
+
+/* Unix seconds as ISO-8601 UTC with milliseconds; empty when unknown. */
+static void csv_time(FILE *o, double t)
+{
+    if (!isfinite(t))
+        return;
+    time_t whole = (time_t)floor(t);
+    struct tm tmv;
+    char buf[40];
+    if (!gmtime_r(&whole, &tmv))
+        return;
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tmv);
+    fprintf(o, "%s.%03dZ", buf, (int)fmin(999, floor((t - floor(t)) * 1000)));
 }
 
 static void csv_str(FILE *o, const char *s)
@@ -184,8 +206,9 @@ static void csv_neighbours(FILE *o, const a4nn_report_model *m)
     fputc(',', o);
     for (int k = 0; k < m->n_nb; k++) {
         const a4nn_report_nb *b = &m->nb[k];
-        fprintf(o, "%s%d:%.17g:%d:%d:", k ? ";" : "", b->id, b->similarity, b->hamming,
-                b->graph_edit);
+        fprintf(o, "%s%d:", k ? ";" : "", b->id);
+        csv_num(o, b->similarity);
+        fprintf(o, ":%d:%d:", b->hamming, b->graph_edit);
         csv_num(o, b->fitness);
     }
     fputc('\n', o);
@@ -193,8 +216,8 @@ static void csv_neighbours(FILE *o, const a4nn_report_model *m)
 
 int a4nn_report_write_csv(FILE *o, const a4nn_report_run *run, a4nn_error *err)
 {
-    fputs("run,model,genome,mflops,params,worker,stop_reason,fitness,last_val,epochs_trained,"
-          "converged_epoch,on_front,start_time,end_time,epoch,train_acc,val_acc,loss,seconds,"
+    fputs("run,id,genome,mflops,params,worker,stop_reason,fitness,last_val_acc,epochs_trained,"
+          "converged_after,on_front,start_time,end_time,epoch,train_acc,val_acc,loss,seconds,"
           "prediction,uncertainty,converged,neighbours\n",
           o);
     for (int i = 0; i < run->n_models; i++) {
@@ -209,8 +232,10 @@ int a4nn_report_write_csv(FILE *o, const a4nn_report_run *run, a4nn_error *err)
             csv_str(o, m->stop_reason);
             fputc(',', o), csv_num(o, m->fitness);
             fputc(',', o), csv_num(o, m->last_val);
-            fprintf(o, ",%d,%d,%d,", m->epochs_trained, m->converged_epoch, m->on_front);
-            csv_num(o, m->start_time), fputc(',', o), csv_num(o, m->end_time);
+            fprintf(o, ",%d,", m->epochs_trained);
+            csv_num(o, converged_after(m));
+            fprintf(o, ",%d,", m->on_front);
+            csv_time(o, m->start_time), fputc(',', o), csv_time(o, m->end_time);
             if (m->n_epochs == 0) {
                 fputs(",,,,,,,,", o);
                 csv_neighbours(o, m);

@@ -141,7 +141,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
                     ms->has_pred = 1;
                     ms->last_pred = d.prediction;
                 }
-                if (d.stop && m.epoch + 1 < cfg->epochs) {
+                if (d.stop && m.epoch + 1 < m.epoch_budget) {
                     ms->stopped = 1;
                     ms->stop_epoch = m.epoch;
                     a4nn_msg_stop s = {m.model_id, m.epoch, d.fitness};
@@ -163,7 +163,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             if (ms->stopped)
                 d.reason = A4NN_STOP_CONVERGED;
             else if (d.reason != A4NN_STOP_INTERRUPTED)
-                d.reason = n >= cfg->epochs ? A4NN_STOP_BUDGET : A4NN_STOP_INTERRUPTED;
+                d.reason = n >= d.epoch_budget ? A4NN_STOP_BUDGET : A4NN_STOP_INTERRUPTED;
             d.epochs_trained = n;
             d.last_val_acc = n ? ms->pm.acc[n - 1] : NAN;
             d.fitness = pg ? a4nn_penguin_fitness(&ms->pm) : d.last_val_acc;

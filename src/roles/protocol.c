@@ -49,15 +49,14 @@ static const char *tag_name(int tag)
     return tag >= A4NN_TAG_TASK && tag <= A4NN_TAG_FRONT ? names[tag - A4NN_TAG_TASK] : "?";
 }
 
+/* "rank 3: MPI_Send DONE to rank 0 failed (protocol.c:NN): <MPI's reason>" */
 static int mpi_fail(const a4nn_role_ctx *ctx, int rc, const char *what, int tag, int peer,
                     a4nn_error *err)
 {
-    char reason[MPI_MAX_ERROR_STRING] = "";
-    int len = 0;
-    if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS)
-        snprintf(reason, sizeof reason, "MPI error %d", rc);
-    return a4nn_errorf(err, "rank %d: %s %s %s rank %d failed: %s", ctx->rank, what,
-                       tag_name(tag), !strcmp(what, "MPI_Send") ? "to" : "from", peer, reason);
+    char call[96];
+    snprintf(call, sizeof call, "rank %d: %s %s %s rank %d", ctx->rank, what, tag_name(tag),
+             !strcmp(what, "MPI_Send") ? "to" : "from", peer);
+    return a4nn_mpi_error(err, rc, call, __FILE__, __LINE__);
 }
 
 static int send_bytes(const a4nn_role_ctx *ctx, const void *m, size_t size, int dest, int tag,

@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <hdf5.h>
 #include <mpi.h>
-#include <time.h>
 
 int a4nn_errorf(a4nn_error *err, const char *fmt, ...)
 {
@@ -187,6 +187,33 @@ int a4nn_mkdir_p(const char *path, a4nn_error *err)
     if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
         return a4nn_errorf(err, "%s exists and is not a directory", tmp);
     return A4NN_OK;
+}
+
+int a4nn_mpi_error(a4nn_error *err, int code, const char *what, const char *file, int line)
+{
+    char reason[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    if (MPI_Error_string(code, reason, &len) != MPI_SUCCESS)
+        snprintf(reason, sizeof reason, "MPI error %d", code);
+    return a4nn_errorf(err, "%s failed (%s:%d): %s", what, file, line, reason);
+}
+
+/* H5Ewalk callback: keeps the innermost error's function and description */
+static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *reason = data;
+    if (n == 0)
+        snprintf(reason, 256, "%s: %s", e->func_name ? e->func_name : "?",
+                 e->desc ? e->desc : "?");
+    return 0;
+}
+
+int a4nn_h5_error(a4nn_error *err, const char *what, const char *file, int line)
+{
+    char reason[256] = "no HDF5 error recorded";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, reason);
+    H5Eclear2(H5E_DEFAULT);
+    return a4nn_errorf(err, "%s failed (%s:%d): HDF5 %s", what, file, line, reason);
 }
 
 void a4nn_print_version(FILE *out, const char *program)

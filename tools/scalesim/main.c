@@ -208,7 +208,8 @@ static int model_prepare(sim *s, int id, const a4nn_genome *g)
     r->g = *g;
     if (a4nn_genome_format(g, text, sizeof text) < 0)
         return a4nn_errorf(s->err, "genome does not format");
-    if (a4nn_arch_build(g, 1, 127, 127, o->init_channels, 2, s->arch, s->err) != A4NN_OK)
+    if (a4nn_arch_build(g, 1, A4NN_REFERENCE_SIDE, A4NN_REFERENCE_SIDE, o->init_channels, 2,
+                        s->arch, s->err) != A4NN_OK)
         return A4NN_ERR;
     int k = a4nn_curves_pick(s->rt->set, text);
     r->curve = k;

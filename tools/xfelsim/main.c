@@ -304,7 +304,7 @@ int main(int argc, char **argv)
             displs[k] = (int)(3 * a);
         }
         double *all = rank == 0 ? a4nn_malloc(sizeof(double) * 3 * (size_t)n) : NULL;
-        A4NN_CHECK_MPI(MPI_Gatherv(stats, (int)(3 * (hi - lo)), MPI_DOUBLE, all, counts, displs,
+        A4NN_DIE_ON_MPI(MPI_Gatherv(stats, (int)(3 * (hi - lo)), MPI_DOUBLE, all, counts, displs,
                                    MPI_DOUBLE, 0, MPI_COMM_WORLD));
         if (rank == 0)
             for (long i = 0; i < n; i++) {
@@ -319,7 +319,7 @@ int main(int argc, char **argv)
     if (tty)
         fputc('\n', stderr);
     double st[3] = {train_log_sum, train_log_sq, photons};
-    A4NN_CHECK_MPI(MPI_Bcast(st, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+    A4NN_DIE_ON_MPI(MPI_Bcast(st, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD));
     const double m = (double)o.n_train * (double)npix;
     double mean = st[0] / m, var = st[1] / m - mean * mean;
     double stdv = sqrt(var > 1e-12 ? var : 1e-12), mean_ph = st[2] / (double)total_images;

@@ -1,0 +1,230 @@
+/* Parity of the CPU backend's fast kernels with references:
+ *   - the direct convolution (forward, input and weight gradients) against
+ *     double-precision sums straight from the definition, at every
+ *     convolution shape the search space builds for init_channels 8, 16, 24
+ *     on 32x32, 64x64 and 127x127 inputs (sampled entries, batch 2), and in
+ *     full at odd channel counts and sizes;
+ *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
+ *     backward, in full.
+ * The gradient checks of whole networks are in test_nn_grad. */
+#include <math.h>
+
+#include "testutil.h"
+
+#include "a4nn/nn.h"
+
+typedef struct {
+    float *x, *w, *y, *dy, *dx, *dx0, *dw, *db;
+} conv_bufs;
+
+static float *randn(size_t n, a4nn_rng *r)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)a4nn_rng_normal(r);
+    return p;
+}
+
+static double ref_y(const a4nn_conv_desc *d, const float *x, const float *w, int i, int co,
+                    int oy, int ox)
+{
+    double s = 0;
+    for (int ci = 0; ci < d->c_in; ci++)
+        for (int ky = 0; ky < d->k; ky++)
+            for (int kx = 0; kx < d->k; kx++) {
+                int iy = oy + ky - d->pad, ix = ox + kx - d->pad;
+                if (iy < 0 || iy >= d->h_in || ix < 0 || ix >= d->w_in)
+                    continue;
+                s += (double)w[((co * d->c_in + ci) * d->k + ky) * d->k + kx] *
+                     x[(((size_t)i * d->c_in + ci) * d->h_in + iy) * d->w_in + ix];
+            }
+    return s;
+}
+
+static double ref_dx(const a4nn_conv_desc *d, const float *w, const float *dy, int i, int ci,
+                     int iy, int ix)
+{
+    double s = 0;
+    for (int co = 0; co < d->c_out; co++)
+        for (int ky = 0; ky < d->k; ky++)
+            for (int kx = 0; kx < d->k; kx++) {
+                int oy = iy - ky + d->pad, ox = ix - kx + d->pad;
+                if (oy < 0 || oy >= d->h_out || ox < 0 || ox >= d->w_out)
+                    continue;
+                s += (double)w[((co * d->c_in + ci) * d->k + ky) * d->k + kx] *
+                     dy[(((size_t)i * d->c_out + co) * d->h_out + oy) * d->w_out + ox];
+            }
+    return s;
+}
+
+static double ref_dw(const a4nn_conv_desc *d, const float *x, const float *dy, int co, int ci,
+                     int ky, int kx)
+{
+    double s = 0;
+    for (int i = 0; i < d->n; i++)
+        for (int oy = 0; oy < d->h_out; oy++)
+            for (int ox = 0; ox < d->w_out; ox++) {
+                int iy = oy + ky - d->pad, ix = ox + kx - d->pad;
+                if (iy < 0 || iy >= d->h_in || ix < 0 || ix >= d->w_in)
+                    continue;
+                s += (double)dy[(((size_t)i * d->c_out + co) * d->h_out + oy) * d->w_out + ox] *
+                     x[(((size_t)i * d->c_in + ci) * d->h_in + iy) * d->w_in + ix];
+            }
+    return s;
+}
+
+/* Runs forward and backward once and compares `samples` entries of y, dx and
+ * dw (all of them when samples <= 0) with the references. */
+static void check_conv(a4nn_backend *be, int n, int c_in, int c_out, int h, int w, int k, int pad,
+                       int samples)
+{
+    a4nn_conv_desc d = {n, c_in, h, w, c_out, h + 2 * pad - k + 1, w + 2 * pad - k + 1, k, pad, 0};
+    a4nn_rng r;
+    a4nn_rng_seed(&r, (uint64_t)(c_in * 1000003 + c_out * 1009 + h * 31 + k));
+    const size_t xs = (size_t)n * c_in * h * w, ys = (size_t)n * c_out * d.h_out * d.w_out,
+                 ws = (size_t)c_out * c_in * k * k;
+    float *x = randn(xs, &r), *wt = randn(ws, &r), *dy = randn(ys, &r), *dx0 = randn(xs, &r);
+    float *y = malloc(sizeof(float) * ys), *dx = malloc(sizeof(float) * xs),
+          *dw = malloc(sizeof(float) * ws);
+    memcpy(dx, dx0, sizeof(float) * xs);
+    be->conv_forward(be->ctx, &d, x, wt, NULL, y);
+    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, NULL);
+    const double scale = sqrt((double)c_in * k * k); /* size of a sum of products */
+    const int full = samples <= 0;
+    const long ny = full ? (long)ys : samples, nx = full ? (long)xs : samples,
+               nw = full ? (long)ws : samples;
+    for (long s = 0; s < ny; s++) {
+        size_t j = full ? (size_t)s : (size_t)a4nn_rng_below(&r, ys);
+        int ox = (int)(j % d.w_out), oy = (int)(j / d.w_out % d.h_out),
+            co = (int)(j / ((size_t)d.w_out * d.h_out) % c_out),
+            i = (int)(j / ((size_t)d.w_out * d.h_out * c_out));
+        assert_close(y[j], ref_y(&d, x, wt, i, co, oy, ox), 1e-4 * scale);
+    }
+    const double xscale = sqrt((double)c_out * k * k);
+    for (long s = 0; s < nx; s++) {
+        size_t j = full ? (size_t)s : (size_t)a4nn_rng_below(&r, xs);
+        int ix = (int)(j % w), iy = (int)(j / w % h), ci = (int)(j / ((size_t)w * h) % c_in),
+            i = (int)(j / ((size_t)w * h * c_in));
+        assert_close(dx[j] - dx0[j], ref_dx(&d, wt, dy, i, ci, iy, ix), 1e-4 * xscale);
+    }
+    const double wscale = sqrt((double)n * d.h_out * d.w_out);
+    for (long s = 0; s < nw; s++) {
+        size_t j = full ? (size_t)s : (size_t)a4nn_rng_below(&r, ws);
+        int kx = (int)(j % k), ky = (int)(j / k % k), ci = (int)(j / ((size_t)k * k) % c_in),
+            co = (int)(j / ((size_t)k * k * c_in));
+        assert_close(dw[j], ref_dw(&d, x, dy, co, ci, ky, kx), 1e-4 * wscale);
+    }
+    free(x), free(wt), free(dy), free(dx0), free(y), free(dx), free(dw);
+}
+
+static a4nn_backend *cpu(int threads)
+{
+    a4nn_error err;
+    a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
+    assert_non_null(be);
+    return be;
+}
+
+/* The 3x3 convolutions of the search space: the first phase's unpadded one
+ * from the 1-channel image, then padded C -> C, 2C -> 2C, 4C -> 4C after each
+ * 2x2 pooling. */
+static void check_search_space(int size)
+{
+    a4nn_backend *be = cpu(2);
+    const int cs[] = {8, 16, 24};
+    for (int a = 0; a < 3; a++) {
+        const int c = cs[a];
+        int s = size - 2;
+        check_conv(be, 2, 1, c, size, size, 3, 0, 300);
+        for (int p = 0; p < 3; p++, s /= 2)
+            check_conv(be, 2, c << p, c << p, s, s, 3, 1, 300);
+    }
+    a4nn_backend_free(be);
+}
+
+static void test_conv_32(void **state) { (void)state; check_search_space(32); }
+static void test_conv_64(void **state) { (void)state; check_search_space(64); }
+static void test_conv_127(void **state) { (void)state; check_search_space(127); }
+
+/* every entry, at channel counts that are not multiples of the register
+ * blocks, odd sizes, and on one and two threads */
+static void test_conv_full_odd(void **state)
+{
+    (void)state;
+    for (int t = 1; t <= 2; t++) {
+        a4nn_backend *be = cpu(t);
+        check_conv(be, 3, 3, 5, 9, 11, 3, 1, 0);
+        check_conv(be, 2, 7, 13, 6, 5, 3, 0, 0);
+        check_conv(be, 2, 5, 3, 33, 17, 3, 1, 0);
+        check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0); /* 1x1: the GEMM path */
+        a4nn_backend_free(be);
+    }
+}
+
+static void test_bn_relu_fused(void **state)
+{
+    (void)state;
+    a4nn_backend *be = cpu(2);
+    assert_non_null(be->bn_relu_forward);
+    assert_non_null(be->bn_relu_backward);
+    const int n = 3, c = 5, hw = 37;
+    const size_t total = (size_t)n * c * hw;
+    a4nn_rng r;
+    a4nn_rng_seed(&r, 77);
+    float *x = randn(total, &r), *dy = randn(total, &r), *dx0 = randn(total, &r);
+    float *gamma = randn(c, &r), *beta = randn(c, &r);
+    for (size_t i = 0; i < total; i++)
+        x[i] = 3.0f + 2.0f * x[i]; /* an offset, as BN inputs have */
+    for (int train = 0; train <= 1; train++) {
+        float rm[2][5], rv[2][5], sm[2][5], si[2][5];
+        for (int v = 0; v < 2; v++)
+            for (int ch = 0; ch < c; ch++)
+                rm[v][ch] = 0.1f * ch, rv[v][ch] = 1.0f + 0.2f * ch;
+        float *z = malloc(sizeof(float) * total), *y1 = malloc(sizeof(float) * total),
+              *y2 = malloc(sizeof(float) * total);
+        /* reference: BatchNorm, then ReLU */
+        be->bn_forward(be->ctx, n, c, hw, x, gamma, beta, rm[0], rv[0], sm[0], si[0], z, train,
+                       0.1f, 1e-5f);
+        be->relu_forward(be->ctx, total, z, y1);
+        be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1], y2,
+                            train, 0.1f, 1e-5f);
+        for (size_t i = 0; i < total; i++)
+            assert_close(y2[i], y1[i], 1e-6);
+        for (int ch = 0; ch < c; ch++) {
+            assert_close(rm[1][ch], rm[0][ch], 1e-6);
+            assert_close(rv[1][ch], rv[0][ch], 1e-6);
+        }
+        if (train) {
+            float *dz = calloc(total, sizeof(float)), *dxa = malloc(sizeof(float) * total),
+                  *dxb = malloc(sizeof(float) * total), dg[2][5], dbt[2][5];
+            memcpy(dxa, dx0, sizeof(float) * total);
+            memcpy(dxb, dx0, sizeof(float) * total);
+            be->relu_backward(be->ctx, total, y1, dy, dz);
+            be->bn_backward(be->ctx, n, c, hw, x, dz, gamma, sm[0], si[0], dxa, dg[0], dbt[0]);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
+                                 dbt[1]);
+            for (size_t i = 0; i < total; i++)
+                assert_close(dxb[i], dxa[i], 1e-5);
+            for (int ch = 0; ch < c; ch++) {
+                assert_close(dg[1][ch], dg[0][ch], 1e-4);
+                assert_close(dbt[1][ch], dbt[0][ch], 1e-4);
+            }
+            free(dz), free(dxa), free(dxb);
+        }
+        free(z), free(y1), free(y2);
+    }
+    free(x), free(dy), free(dx0), free(gamma), free(beta);
+    a4nn_backend_free(be);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_full_odd),
+        cmocka_unit_test(test_conv_32),
+        cmocka_unit_test(test_conv_64),
+        cmocka_unit_test(test_conv_127),
+        cmocka_unit_test(test_bn_relu_fused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
