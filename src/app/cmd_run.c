@@ -106,6 +106,11 @@ static int check_inputs(const a4nn_config *cfg, a4nn_error *err)
             return a4nn_errorf(err, "worker.replay_curves: curve %d of %s has %d epochs, fewer "
                                     "than train.epochs = %d",
                                short_one, cfg->replay_curves, n_epochs, cfg->epochs);
+    } else if (!cfg->synthetic && access(cfg->file, R_OK) != 0) {
+        return a4nn_errorf(err, "run: cannot read data.file %s: %s (the shipped configs' "
+                                "data: %s data --default makes data/default/, %s data "
+                                "--full makes data/)",
+                           cfg->file, strerror(errno), app_program, app_program);
     } else if (!cfg->synthetic &&
                a4nn_dataset_check(cfg->file, cfg->train_count, cfg->val_count, err) != A4NN_OK) {
         return A4NN_ERR;
