@@ -367,14 +367,14 @@ struct a4nn_commons {
     double last_snapshot, snapshot_seconds, interval;
 };
 
-/* Base interval between snapshots: A4NN_COMMONS_SNAPSHOT_SECONDS (10 s, so
- * that readers of a running search such as `a4nn status` lag at most that;
- * 0: after every record, for tests). */
+/* Base interval between snapshots: A4NN_COMMONS_SNAPSHOT_SECONDS (1 s, so
+ * that readers of a running search such as `a4nn status` lag about that;
+ * 0: after every record, for tests). The 20 x rule below bounds the cost. */
 static double snapshot_interval(void)
 {
     const char *v = getenv("A4NN_COMMONS_SNAPSHOT_SECONDS");
-    double s = v && *v ? strtod(v, NULL) : 10.0;
-    return s >= 0 ? s : 10.0;
+    double s = v && *v ? strtod(v, NULL) : 1.0;
+    return s >= 0 ? s : 1.0;
 }
 
 static int fsync_path(const char *path, int dir)
