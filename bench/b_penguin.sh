@@ -27,3 +27,23 @@ PYEOF
 else
   echo "default curve: a4nn $ours fits/s; scipy ratio SKIPPED (python3-scipy not installed)"
 fi
+
+# Every policy on every learning-curve file at hand (the reference file and
+# the development corpora of scripts/make-curve-corpus.sh), replayed as a
+# search with 2 workers in flight: the figures of README "PENGUIN".
+source bench/curve_files.inc
+curve_files
+printf '%-34s %-9s %8s %6s %7s %6s %7s\n' "curves" "policy" "saved %" "rho" "regret" "kept" "|err|"
+for f in "${files[@]}"; do
+  for pol in front seed fixed:10 median ensemble pareto; do
+    "$B"/a4nn penguin --curves "$f" --policy "$pol" --format json 2>/dev/null |
+      /usr/bin/python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+print("%-34s %-9s %8.1f %6.3f %7.2f %3d/%-2d %7.2f" % (os.path.basename(d["curves"]), d["policy"],
+      d["epochs_saved_pct"], d["rho"], d["front_regret"], d["front_kept"], d["true_front"],
+      d["mean_abs_fitness_err"]))'
+  done
+done
+echo "(a4nn penguin --curves FILE --policy P --workers 2; saved = epochs saved, regret = front regret in points,"
+echo " kept = true-front models in the policy front, |err| = mean |fitness - final|; targets: saved >= 60, rho >= 0.9, regret <= 0.1)"

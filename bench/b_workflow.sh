@@ -5,7 +5,8 @@
 # MFLOPs; reference point 100 %, 1.1 x the largest MFLOPs of both runs).
 #   1. replay backend on the reference curves: 100 models (20 + 20 x 4), 25-epoch
 #      budget, 0.02 s per epoch on average, 8 workers (oversubscribed), with
-#      each PENGUIN policy (seed, ensemble, pareto) against PENGUIN off
+#      each PENGUIN policy (front, seed, fixed:10, median, ensemble, pareto)
+#      against PENGUIN off
 #   2. real CPU training on the default data: the demo search (configs/default.ini)
 #      with a 20-epoch budget on 512 training images, 2 workers (about 4 minutes)
 # Timings on a shared machine are noisy; epochs and accuracies are not.
@@ -74,7 +75,7 @@ done
 if [[ -n $C ]]; then
   rp=(configs/replay.ini --worker.replay_curves="$C" --worker.replay_epoch_seconds=0.02 --run.seed=1)
   timed replay-off 10 "${rp[@]}" --penguin=off
-  for pol in seed ensemble pareto; do
+  for pol in front seed fixed:10 median ensemble pareto; do
     timed "replay-$pol" 10 "${rp[@]}" --penguin=on --penguin.policy=$pol
     summary "replay backend, reference curves, 100 models x 25 epochs, 8 workers, policy $pol" \
       "replay-$pol" replay-off

@@ -52,18 +52,18 @@ int main(int argc, char **argv)
         if (a4nn_curves_read(csv, &set, &err))
             a4nn_die("%s", err.msg);
         a4nn_replay_row *rows = a4nn_calloc((size_t)set.n_models, sizeof *rows);
-        const char *pol[] = {"seed", "ensemble", "pareto"};
-        for (int k = 0; k < 3; k++) {
+        const char *pol[] = {"front", "seed", "ensemble", "pareto", "fixed:10", "median"};
+        for (int k = 0; k < (int)A4NN_ARRAY_LEN(pol); k++) {
             a4nn_penguin_config cfg;
             a4nn_penguin_config_defaults(&cfg);
             a4nn_penguin_config_set(&cfg, "policy", pol[k], NULL);
             a4nn_replay_summary sum;
-            if (a4nn_penguin_replay(&cfg, reg, &set, rows, &sum, &err))
+            if (a4nn_penguin_replay(&cfg, reg, &set, 2, rows, &sum, &err))
                 a4nn_die("%s", err.msg);
-            printf("replay of %d models, policy %-8s: %.3f s, epochs saved %.1f %%, mean |err| "
-                   "%.2f, max %.2f\n",
-                   set.n_models, pol[k], sum.seconds, sum.epochs_saved_pct, sum.mean_abs_err,
-                   sum.max_abs_err);
+            printf("replay of %d models, policy %-8s: %.3f s, epochs saved %.1f %%, rho %.3f, "
+                   "front regret %.2f, front kept %d/%d, mean |fitness - final| %.2f\n",
+                   set.n_models, pol[k], sum.seconds, sum.epochs_saved_pct, sum.rho,
+                   sum.front_regret, sum.front_kept, sum.front_size, sum.mean_abs_fitness_err);
         }
         free(rows);
         a4nn_curves_free(&set);

@@ -7,13 +7,32 @@ CSV="${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv"
 if [[ ! -f $CSV ]]; then echo "SKIPPED: reference curves not found at $CSV"; exit 77; fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-"$A4NN" penguin --curves "$CSV" >"$tmp/out.csv" 2>"$tmp/err.txt"
+"$A4NN" penguin --curves "$CSV" --policy seed --workers 1 >"$tmp/out.csv" 2>"$tmp/err.txt"
 [[ $(head -1 "$tmp/out.csv") == "model,converged_epoch,prediction,final_observed,epochs_used" ]]
 [[ $(wc -l <"$tmp/out.csv") -eq 101 ]]
-grep -q 'epochs saved 35.9 %' "$tmp/err.txt"
+grep -q 'epochs saved 35.8 %' "$tmp/err.txt"
 # a converged model used converged_epoch + 1 epochs; one that never converged used all 25
 awk -F, 'NR>1 { if ($2 == "" && $5 != 25) exit 1; if ($2 != "" && $5 != $2 + 1) exit 1 }' "$tmp/out.csv"
-"$A4NN" penguin --curves "$CSV" --policy ensemble 2>&1 >/dev/null | grep -q 'policy ensemble'
+# the default policy (front) and the figures' definitions in the summary
+"$A4NN" penguin --curves "$CSV" 2>"$tmp/err.txt" >/dev/null
+grep -q 'policy front, 2 workers' "$tmp/err.txt"
+grep -q 'front regret' "$tmp/err.txt" && grep -q 'Spearman' "$tmp/err.txt"
+# JSON: the same figures, machine-readable, and one row per model
+"$A4NN" penguin --curves "$CSV" --policy fixed:10 --format json >"$tmp/out.json" 2>/dev/null
+python3 - "$tmp/out.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["policy"] == "fixed:10" and d["models"] == 100 and len(d["rows"]) == 100, d
+assert abs(d["epochs_saved_pct"] - 60.0) < 1e-9, d["epochs_saved_pct"]
+assert all(r["epochs_used"] == 10 for r in d["rows"])
+for k in ("rho", "front_regret", "front_kept", "true_front", "mean_abs_fitness_err"):
+    assert k in d, k
+assert 0 <= d["front_kept"] <= d["true_front"] and -1 <= d["rho"] <= 1
+EOF
+"$A4NN" penguin --curves "$CSV" --policy median 2>"$tmp/err.txt" >/dev/null
+grep -q 'policy median' "$tmp/err.txt"
+"$A4NN" penguin --curves "$CSV" --policy ensemble 2>"$tmp/err.txt" >/dev/null
+grep -q 'policy ensemble' "$tmp/err.txt"
 "$A4NN" penguin --curve list | grep -q '^default'
 
 expect_fail() {
@@ -26,6 +45,9 @@ expect_fail "cannot open" penguin --curves /nonexistent.csv
 expect_fail "unknown curve 'nope'" penguin --curves "$CSV" --curve nope
 expect_fail "penguin.policy: bad value 'fast'" penguin --curves "$CSV" --policy fast
 expect_fail "unknown key 'bogus'" penguin --curves "$CSV" --bogus 1
+expect_fail "fixed:K" penguin --curves "$CSV" --policy fixed:0
+expect_fail "--format" penguin --curves "$CSV" --format xml
+expect_fail "--workers" penguin --curves "$CSV" --workers 0
 printf 'epoch,val_accs\n0,50\n0,x\n' >"$tmp/bad.csv"
 expect_fail "bad epoch" penguin --curves "$tmp/bad.csv"
 echo "penguin CLI ok"
@@ -50,7 +72,8 @@ int a4nn_curve_plugin(a4nn_curve *c)
 CEOF
 cc -shared -fPIC -Iinclude -o "$tmp/plugin.so" "$tmp/plugin.c"
 "$A4NN" penguin --plugin "$tmp/plugin.so" --curve list | grep -q '^myexp'
-"$A4NN" penguin --curves "$CSV" --plugin "$tmp/plugin.so" --curve myexp 2>&1 >/dev/null | grep -q 'curve myexp'
+"$A4NN" penguin --curves "$CSV" --plugin "$tmp/plugin.so" --curve myexp 2>"$tmp/err.txt" >/dev/null
+grep -q 'curve myexp' "$tmp/err.txt"
 expect_fail "no working a4nn_curve_plugin" penguin --curves "$CSV" --plugin /lib/x86_64-linux-gnu/libm.so.6
 expect_fail "cannot load curve plug-in" penguin --curves "$CSV" --plugin "$tmp/none.so"
 echo "penguin plug-ins ok"

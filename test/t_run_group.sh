@@ -11,9 +11,9 @@ A4NN_BUILD=$(dirname "$A4NN") scripts/make-default-data.sh >"$TMP/data.log" 2>&1
 args=(configs/default.ini --data.file="$data" --search.pop_size=3 --search.n_offspring=2
       --search.n_gens=1 --train.epochs=8 --data.train_count=512 --data.val_count=256
       --search.init_channels=4 --train.batch=32)
-# a wide convergence band: PENGUIN stops models as early as its rule allows,
+# the seed rule with a wide convergence band: PENGUIN stops models as early as its rule allows,
 # so that STOPs reach the groups
-loose=(--penguin.tolerance=100)
+loose=(--penguin.policy=seed --penguin.tolerance=100)
 
 # one group of 2 ranks (4 ranks: search, 2 workers, analytics)
 run 4 "$A4NN" run "${args[@]}" "${loose[@]}" --worker.group_size=2 --run.dir="$TMP/g1" >"$TMP/out1" 2>&1 \

@@ -4,7 +4,9 @@
 # results with 2 and 5 workers in generational mode.
 source "$(dirname "$0")/t_run_common.inc"
 C=$(curves) || { echo "SKIPPED: reference curves (shared/data/curves) not found"; exit 77; }
-common=(--worker.backend=replay --worker.replay_curves="$C" --worker.replay_epoch_seconds=0.01
+# 0.03 s epochs: a STOP decided after a model's first epoch reaches its worker
+# within the next epoch even with 18 ranks on two cores
+common=(--worker.backend=replay --worker.replay_curves="$C" --worker.replay_epoch_seconds=0.03
         --search.pop_size=12 --search.n_offspring=12 --search.n_gens=2 --train.epochs=25 --run.seed=7)
 
 run 18 "$A4NN" run configs/replay.ini "${common[@]}" --analytics.ranks=2 --run.dir="$TMP/big" --quiet \

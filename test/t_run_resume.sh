@@ -70,7 +70,10 @@ echo "ok: kill -9 and SIGTERM runs resume to the uninterrupted results"
 # Unfinished models are sent again under their own ids and genomes and
 # continue from their checkpoints; every model's curve in the commons is the
 # one recorded for its genome (no checkpoint of another genome is loaded).
-async=("${common[@]}" --run.mode=async --worker.replay_epoch_seconds=0.03)
+# The seed policy lets models train several epochs, so that some are in
+# flight with a checkpoint when SIGTERM comes (the front policy stops most
+# models after their first epoch).
+async=("${common[@]}" --run.mode=async --worker.replay_epoch_seconds=0.03 --penguin.policy=seed)
 mpirun --oversubscribe -np 6 "$A4NN" run "${async[@]}" --run.dir="$TMP/async" 2>"$TMP/async.err" & pid=$!
 wait_rows "$TMP/async" 5 $pid || fail "async run did not reach 5 models"
 pkill -TERM -P $pid

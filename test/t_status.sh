@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # a4nn status on a running search (replay backend, slowed down) and after it:
 # models done/in flight/pending add up, the numbers equal results.csv, the
-# finished run says so, and a missing directory is a clear error.
+# finished run says so, and a missing directory is a clear error; the run's
+# config.ini keeps the values as written.
 source "$(dirname "$0")/t_run_common.inc"
 C=$(curves) || { echo "SKIPPED: reference curves (shared/data/curves) not found"; exit 77; }
 run 5 "$A4NN" run configs/replay.ini --worker.replay_curves="$C" --worker.replay_epoch_seconds=0.04 \
@@ -37,5 +38,8 @@ assert re.search(r"epochs      %d trained" % used, t), (used, t)
 best = max(float(r["fitness"]) for r in rows)
 assert "fitness %.2f %%" % best in t, (best, t)
 PY
+# config.ini keeps the values as the config file wrote them
+grep -qx "lr = 0.025" "$TMP/r/config.ini" && grep -qx "weight_decay = 0.0003" "$TMP/r/config.ini" \
+  || { grep -E "^(lr|weight_decay)" "$TMP/r/config.ini"; fail "config.ini does not keep the values as written"; }
 expect_err "no such run directory" "$A4NN" status "$TMP/missing"
 echo "ok: status while running and after"

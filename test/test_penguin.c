@@ -23,6 +23,16 @@ static int teardown(void **s)
     return 0;
 }
 
+/* A tracker of the named policy with its defaults. */
+static a4nn_penguin *policy_tracker(const char *policy, a4nn_penguin_config *cfg)
+{
+    a4nn_penguin_config_defaults(cfg);
+    assert_int_equal(a4nn_penguin_config_set(cfg, "policy", policy, NULL), A4NN_OK);
+    a4nn_penguin *p = a4nn_penguin_alloc(cfg, reg, NULL);
+    assert_non_null(p);
+    return p;
+}
+
 /* Every curve's analytic Jacobian against central differences, at its start
  * point and at a perturbed point. */
 static void test_jacobians(void **s)
@@ -132,8 +142,7 @@ static void test_degenerate_input(void **s)
     assert_false(f.ok);
     /* values outside [0, 100] fit, but the seed rule never converges on them */
     a4nn_penguin_config cfg;
-    a4nn_penguin_config_defaults(&cfg);
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    a4nn_penguin *p = policy_tracker("seed", &cfg);
     a4nn_penguin_model m;
     a4nn_penguin_model_init(&m);
     a4nn_penguin_decision d;
@@ -154,8 +163,7 @@ static void test_convergence_rule(void **s)
 {
     (void)s;
     a4nn_penguin_config cfg;
-    a4nn_penguin_config_defaults(&cfg);
-    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    a4nn_penguin *p = policy_tracker("seed", &cfg);
     a4nn_penguin_model m;
     a4nn_penguin_model_init(&m);
     a4nn_penguin_decision d;
@@ -181,7 +189,13 @@ static void test_convergence_rule(void **s)
     assert_int_equal(a4nn_penguin_config_set(&cfg, "window", "2.5", &err), A4NN_ERR);
     assert_non_null(strstr(err.msg, "window"));
     assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "pareto", &err), A4NN_OK);
-    assert_int_equal(cfg.policy, A4NN_POLICY_PARETO);
+    assert_ptr_equal(cfg.policy, a4nn_policy_find("pareto"));
+    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "fixed:7", &err), A4NN_OK);
+    assert_int_equal(cfg.fixed_epochs, 7);
+    assert_string_equal(cfg.policy_label, "fixed:7");
+    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "fixed:0", &err), A4NN_ERR);
+    assert_non_null(strstr(err.msg, "fixed:K"));
+    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "fixed:x", &err), A4NN_ERR);
     assert_int_equal(a4nn_penguin_config_set(&cfg, "curve", "nosuch", &err), A4NN_OK);
     assert_null(a4nn_penguin_alloc(&cfg, reg, &err));
     assert_non_null(strstr(err.msg, "nosuch"));
@@ -244,6 +258,7 @@ static void test_reference_replay(void **s)
     assert_int_equal(set.n_models, 100);
     a4nn_penguin_config cfg;
     a4nn_penguin_config_defaults(&cfg);
+    assert_int_equal(a4nn_penguin_config_set(&cfg, "policy", "seed", NULL), A4NN_OK);
     a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, &err);
     int same_epoch = 0, both = 0, agree = 0;
     a4nn_penguin_model *m = malloc(sizeof *m);
@@ -294,7 +309,8 @@ static void test_reference_replay(void **s)
         for (int j = 0; j < 6 && cases[k].settings[j]; j += 2)
             assert_int_equal(a4nn_penguin_config_set(&cfg, cases[k].settings[j],
                                                      cases[k].settings[j + 1], &err), A4NN_OK);
-        assert_int_equal(a4nn_penguin_replay(&cfg, reg, &set, rows, &sum[k], &err), A4NN_OK);
+        /* one model after the other, as these figures were measured */
+        assert_int_equal(a4nn_penguin_replay(&cfg, reg, &set, 1, rows, &sum[k], &err), A4NN_OK);
         printf("%-8s%s: epochs saved %.1f %%, mean |error| %.2f, max %.2f, front kept %d/%d\n",
                cases[k].settings[1], cases[k].settings[2] ? " (+settings)" : "",
                sum[k].epochs_saved_pct, sum[k].mean_abs_err, sum[k].max_abs_err,
@@ -316,6 +332,142 @@ static void test_reference_replay(void **s)
                 sum[3].mean_abs_err < sum[0].mean_abs_err);
     assert_true(sum[4].front_kept < sum[3].front_kept);
     a4nn_curves_free(&set);
+}
+
+/* The replay figures on a hand-made case. Five models (MFLOPs, final,
+ * fitness): A (10, 80, 80), B (20, 90, 85), C (30, 95, 96), D (25, 85, 97),
+ * E (40, 95, 90). True front A B C (E ties C's accuracy with more MFLOPs);
+ * policy front A B D (D's 97 dominates C and E). Regret: at C's 30 MFLOPs the
+ * policy front's best final is B's 90, so 5 points; A and B lose nothing.
+ * rho: finals rank 1 3 4.5 2 4.5 (a tie), fitness 1 2 4 5 3: 3.5 / sqrt(95). */
+static void test_replay_metrics(void **s)
+{
+    (void)s;
+    const double mflops[5] = {10, 20, 30, 25, 40}, final[5] = {80, 90, 95, 85, 95},
+                 fitness[5] = {80, 85, 96, 97, 90};
+    const int conv[5] = {0, 1, 1, 1, 0};
+    a4nn_replay_summary sum;
+    a4nn_replay_metrics(5, final, fitness, mflops, conv, 60, 125, &sum);
+    assert_close(sum.epochs_saved_pct, 52.0, 1e-9);
+    assert_int_equal(sum.front_size, 3);
+    assert_int_equal(sum.policy_front_size, 3);
+    assert_int_equal(sum.front_kept, 2);
+    assert_close(sum.front_regret, 5.0, 1e-12);
+    assert_close(sum.rho, 3.5 / sqrt(95.0), 1e-12);
+    assert_close(sum.mean_abs_fitness_err, 23.0 / 5, 1e-12);
+    assert_int_equal(sum.n_converged, 3);
+    assert_close(sum.mean_abs_err, 18.0 / 3, 1e-12);
+    assert_close(sum.max_abs_err, 12.0, 1e-12);
+    /* a policy that trusts the right models loses nothing and ranks them all */
+    a4nn_replay_metrics(5, final, final, mflops, conv, 125, 125, &sum);
+    assert_close(sum.front_regret, 0.0, 1e-12);
+    assert_close(sum.rho, 1.0, 1e-12);
+    assert_int_equal(sum.front_kept, 3);
+    /* the cheapest true-front model with no policy-front model at or below
+     * its MFLOPs (no fitness): 50 points */
+    const double fit2[2] = {NAN, 70}, fin2[2] = {90, 70}, mf2[2] = {5, 10};
+    const int c2[2] = {0, 0};
+    a4nn_replay_metrics(2, fin2, fit2, mf2, c2, 2, 2, &sum);
+    assert_close(sum.front_regret, 50.0, 1e-12);
+    /* Spearman with ties on both sides */
+    const double x[4] = {1, 2, 2, 3}, y[4] = {10, 20, 20, 30};
+    assert_close(a4nn_spearman(x, y, 4), 1.0, 1e-12);
+}
+
+/* fixed:K stops every model after K epochs with its best accuracy so far;
+ * median stops a model below the earlier models' median from epoch 5. */
+static void test_baseline_policies(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin *p = policy_tracker("fixed:4", &cfg);
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    a4nn_penguin_model_init(&m);
+    const double acc[4] = {60, 75, 70, 72};
+    for (int e = 0; e < 4; e++) {
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, acc[e], 1, NULL, &d, NULL), A4NN_OK);
+        assert_int_equal(d.stop, e == 3);
+    }
+    assert_close(d.fitness, 75, 0);
+    a4nn_penguin_free(p);
+
+    p = policy_tracker("median", &cfg);
+    /* three earlier models at 70, 80, 90 throughout: median 80 */
+    for (int k = 0; k < 3; k++) {
+        a4nn_penguin_model_init(&m);
+        for (int e = 0; e < 25; e++)
+            a4nn_penguin_observe(p, &m, e, 70 + 10 * k, 1, NULL, &d, NULL);
+    }
+    a4nn_penguin_model_init(&m);
+    int stopped = -1;
+    for (int e = 0; e < 25 && stopped < 0; e++) {
+        a4nn_penguin_observe(p, &m, e, 75, 1, NULL, &d, NULL);
+        if (d.stop)
+            stopped = e;
+    }
+    assert_int_equal(stopped, 4); /* the fifth epoch, 1-based 5 */
+    assert_close(d.fitness, 75, 0);
+    a4nn_penguin_model_init(&m); /* above the median: trains on */
+    for (int e = 0; e < 25; e++) {
+        a4nn_penguin_observe(p, &m, e, 85, 1, NULL, &d, NULL);
+        assert_false(d.stop);
+    }
+    a4nn_penguin_free(p);
+}
+
+/* A synthetic search: curve k rises from chance to top_k, MFLOPs grow with k. */
+static double synth(int k, int e) { return 50 + (30 + 2.0 * (k % 7)) * (1 - exp(-0.35 * e)); }
+
+/* The front policy: the first models train to the budget; later ones that
+ * cannot reach the front stop, with a calibrated fitness; a model that sits
+ * at chance level and then rises is never stopped while at chance. */
+static void test_front_policy(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin_config_defaults(&cfg);
+    assert_string_equal(cfg.policy->name, "front"); /* the default */
+    a4nn_penguin *p = policy_tracker("front", &cfg);
+    a4nn_front front;
+    a4nn_front_init(&front);
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    int stopped = 0;
+    for (int k = 0; k < 20; k++) {
+        a4nn_penguin_model_init(&m);
+        double mf = 100 + 10 * k, fit = NAN;
+        for (int e = 0; e < 25; e++) {
+            assert_int_equal(a4nn_penguin_observe(p, &m, e, synth(k, e), mf, &front, &d, NULL),
+                             A4NN_OK);
+            fit = d.fitness;
+            if (k < cfg.calibrate_after)
+                assert_false(d.stop); /* nothing to calibrate on yet */
+            if (d.stop) {
+                stopped++;
+                /* calibrated on curves of the same shape: close to the truth */
+                assert_close(d.fitness, synth(k, 24), 1.0);
+                break;
+            }
+        }
+        a4nn_front_add(&front, mf, fit);
+        if (d.finished)
+            a4nn_penguin_learn(p, m.acc, m.n);
+    }
+    assert_int_equal(a4nn_penguin_n_finished(p), 20 - stopped);
+    assert_true(stopped >= 5);
+    /* flat at 50 % for 8 epochs, then up to 95 %: never stopped at chance
+     * (no finished model was at chance that late) */
+    a4nn_penguin_model_init(&m);
+    d.stop = 0;
+    for (int e = 0; e < 25 && !d.stop; e++) {
+        double acc = e < 8 ? 50 : 95 - 45 * exp(-0.5 * (e - 8));
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, acc, 150, &front, &d, NULL), A4NN_OK);
+        if (acc < 55)
+            assert_false(d.stop);
+    }
+    a4nn_front_free(&front);
+    a4nn_penguin_free(p);
 }
 
 /* Robust fits try further start points when the first fails; reference fits
@@ -402,6 +554,9 @@ int main(void)
         cmocka_unit_test(test_reference_replay),
         cmocka_unit_test(test_restarts),
         cmocka_unit_test(test_bad_curve_files),
+        cmocka_unit_test(test_replay_metrics),
+        cmocka_unit_test(test_baseline_policies),
+        cmocka_unit_test(test_front_policy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

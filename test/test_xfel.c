@@ -10,6 +10,7 @@
 static void small_detector(a4nn_detector *d)
 {
     a4nn_detector_defaults(d);
+    a4nn_detector_ideal(d);
     d->pixels = 64;
     d->bin = 2; /* 32 x 32 */
 }
@@ -46,6 +47,7 @@ static void test_friedel_symmetry(void **s)
     a4nn_molecule_builtin(1, 30, &m, NULL);
     a4nn_detector d;
     a4nn_detector_defaults(&d);
+    a4nn_detector_ideal(&d);
     d.pixels = 63;
     a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
     float *img = malloc(sizeof(float) * 63 * 63);
@@ -146,6 +148,7 @@ static void test_single_atom_isotropic(void **s)
     m.type[0] = A4NN_FF_C;
     a4nn_detector d;
     a4nn_detector_defaults(&d);
+    a4nn_detector_ideal(&d);
     d.pixels = 63;
     a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
     float *a = malloc(sizeof(float) * 63 * 63);
@@ -232,6 +235,155 @@ static void test_pdb_reader(void **s)
     assert_close(a4nn_form_factor(A4NN_FF_C, 0), 6.0, 0.01);
     assert_close(a4nn_form_factor(A4NN_FF_O, 0), 8.0, 0.01);
     assert_close(a4nn_form_factor(A4NN_FF_FE, 0), 26.0, 0.05);
+}
+
+/* A binned pixel integrates its native pixels: 64 x 64 binned 4 x 4 equals
+ * the 4 x 4 sums of the unbinned 64 x 64 expectation. */
+static void test_binning_integrates(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(1, 30, &m, NULL);
+    a4nn_detector d;
+    small_detector(&d);
+    d.pixels = 64, d.bin = 1;
+    a4nn_xfel *fine = a4nn_xfel_alloc(&d, &m, NULL);
+    d.bin = 4;
+    a4nn_xfel *binned = a4nn_xfel_alloc(&d, &m, NULL);
+    float *a = malloc(sizeof(float) * 64 * 64), b[256];
+    double q[4], worst = 0;
+    a4nn_quaternion_uniform(0.2, 0.8, 0.4, q);
+    a4nn_xfel_expected(fine, q, a);
+    a4nn_xfel_expected(binned, q, b);
+    for (int r = 0; r < 16; r++)
+        for (int c = 0; c < 16; c++) {
+            double sum = 0;
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    sum += a[(4 * r + i) * 64 + 4 * c + j];
+            worst = fmax(worst, fabs(b[r * 16 + c] - sum) / sum);
+        }
+    printf("binned 4x4 against the sum of unbinned pixels: largest relative difference %.2e\n",
+           worst);
+    assert_true(worst < 0.01);
+    free(a);
+    a4nn_xfel_free(fine), a4nn_xfel_free(binned);
+    a4nn_molecule_free(&m);
+}
+
+/* Photons per image spread as the pulse fluence does: gamma distributed
+ * with the jitter setting as relative rms; the Gaussian beam profile lowers
+ * the mean to (1 - e^-a) / a, a = 4 ln 2 hit_offset^2. */
+static void test_fluence_jitter_and_beam_profile(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(0, 30, &m, NULL);
+    for (int k = 0; k < 2; k++) {
+        a4nn_detector d;
+        small_detector(&d);
+        d.pixels = 32, d.bin = 2; /* 16 x 16 */
+        if (k == 0)
+            d.jitter = 0.3;
+        else
+            d.hit_offset = 0.7;
+        a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+        float img[256], ex[256];
+        double q[4], s1 = 0, s2 = 0, f1 = 0;
+        const int n = 600;
+        for (long i = 0; i < n; i++) {
+            double f = a4nn_xfel_image(x, 3, i, img, q);
+            a4nn_xfel_expected(x, q, ex);
+            double got = 0, want = 0;
+            for (int p = 0; p < 256; p++)
+                got += img[p], want += ex[p];
+            s1 += got / want, s2 += (got / want) * (got / want), f1 += f / d.fluence;
+        }
+        double mean = s1 / n, rms = sqrt(s2 / n - mean * mean) / mean;
+        if (k == 0) {
+            printf("jitter 0.3: photons per image / expected: mean %.3f, relative rms %.3f\n", mean,
+                   rms);
+            assert_close(mean, 1.0, 0.04);
+            assert_close(rms, 0.3, 0.03);
+        } else {
+            double a = 4 * M_LN2 * 0.49, want = (1 - exp(-a)) / a;
+            printf("hit offset 0.7 FWHM: mean fluence factor %.3f (photons %.3f), expected %.3f\n",
+                   f1 / n, mean, want);
+            assert_close(f1 / n, want, 0.02);
+            assert_close(mean, want, 0.02);
+        }
+        a4nn_xfel_free(x);
+    }
+    a4nn_molecule_free(&m);
+}
+
+/* With the molecule all but invisible (fluence 1e6), counts are background:
+ * mean = flat x native pixels per image pixel; the water term adds its
+ * profile; the beam stop's pixels stay zero whatever the detector adds. */
+static void test_background_and_beamstop(void **s)
+{
+    (void)s;
+    a4nn_molecule m;
+    a4nn_molecule_builtin(0, 30, &m, NULL);
+    a4nn_detector d;
+    small_detector(&d);
+    d.fluence = 1e6, d.background = 0.05, d.bin = 2; /* 32 x 32 */
+    a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
+    float img[1024];
+    double q[4], sum = 0;
+    const int n = 100;
+    for (long i = 0; i < n; i++) {
+        a4nn_xfel_image(x, 5, i, img, q);
+        for (int p = 0; p < 1024; p++)
+            sum += img[p];
+    }
+    printf("flat background 0.05 per native pixel, 2x2 binned: mean %.4f per pixel\n",
+           sum / n / 1024);
+    assert_close(sum / n / 1024, 0.2, 0.2 * 0.03);
+    a4nn_xfel_free(x);
+
+    d.background = 0, d.solvent = 0.05; /* water vapour: largest at low q */
+    x = a4nn_xfel_alloc(&d, &m, NULL);
+    const float *bg = a4nn_xfel_background(x);
+    printf("water background per pixel: centre %.4f, edge %.4f, corner %.4f\n", bg[16 * 32 + 16],
+           bg[16 * 32], bg[0]);
+    assert_close(bg[16 * 32 + 16], 0.2, 0.01);
+    assert_true(bg[0] < bg[16 * 32] && bg[16 * 32] < bg[16 * 32 + 16]);
+    sum = 0;
+    double want = 0;
+    for (int p = 0; p < 1024; p++)
+        want += bg[p];
+    for (long i = 0; i < n; i++) {
+        a4nn_xfel_image(x, 6, i, img, q);
+        for (int p = 0; p < 1024; p++)
+            sum += img[p];
+    }
+    assert_close(sum / n, want, 0.03 * want);
+    a4nn_xfel_free(x);
+
+    a4nn_detector_defaults(&d); /* the default experiment, with an integrating detector */
+    d.pixels = 63, d.gain = 2.5, d.read_noise = 0.3;
+    x = a4nn_xfel_alloc(&d, &m, NULL);
+    float *big = malloc(sizeof(float) * 63 * 63);
+    const uint8_t *mask = a4nn_xfel_mask(x);
+    int masked = 0, lit = 0;
+    for (int p = 0; p < 63 * 63; p++)
+        masked += mask[p];
+    for (long i = 0; i < 20; i++) {
+        a4nn_xfel_image(x, 7, i, big, q);
+        for (int p = 0; p < 63 * 63; p++)
+            if (mask[p])
+                assert_true(big[p] == 0);
+            else
+                lit += big[p] > 0;
+    }
+    printf("beam stop of radius %.1f mm: %d pixels masked, zero in every image\n",
+           d.beamstop * 1e3, masked);
+    assert_true(masked >= 9 && mask[31 * 63 + 31] && !mask[0]);
+    assert_true(lit > 20 * (63 * 63 - masked) / 2);
+    free(big);
+    a4nn_xfel_free(x);
+    a4nn_molecule_free(&m);
 }
 
 /* The built-in model is a protein, not a random walk: consecutive residues
@@ -355,6 +507,7 @@ static void test_image_streams_distinct(void **s)
     a4nn_detector d;
     a4nn_detector_defaults(&d);
     d.pixels = 8;
+    d.jitter = d.hit_offset = 0; /* the stream's first three numbers are the orientation */
     a4nn_xfel *x = a4nn_xfel_alloc(&d, &m, NULL);
     float img[64];
     double q[4], q2[4], want[4];
@@ -386,6 +539,9 @@ int main(void)
         cmocka_unit_test(test_single_atom_isotropic),
         cmocka_unit_test(test_conformations_differ),
         cmocka_unit_test(test_builtin_model_is_a_protein),
+        cmocka_unit_test(test_binning_integrates),
+        cmocka_unit_test(test_fluence_jitter_and_beam_profile),
+        cmocka_unit_test(test_background_and_beamstop),
         cmocka_unit_test(test_pdb_reader),
         cmocka_unit_test(test_image_streams_distinct),
     };

@@ -23,7 +23,10 @@
  * search has sent its last FRONT (the fitness of every finished model goes to
  * every analytics rank, so the pareto policy sees the whole current front:
  * as each model finishes in asynchronous mode, at each generation barrier in
- * generational mode).
+ * generational mode). A FRONT of a model that trained to the budget is
+ * followed by its learning curve (CURVE, the validation accuracies as
+ * doubles): the front policy calibrates on the curves of the models finished
+ * before a model was dispatched, on every analytics rank alike.
  *
  * Every message is a fixed struct sent as bytes (one binary on one kind of
  * node). Waiting ranks poll with MPI_Iprobe and short sleeps, never spin. */
@@ -47,7 +50,8 @@ enum {
     A4NN_TAG_SHUTDOWN,
     A4NN_TAG_PREDICTION,
     A4NN_TAG_BYE,
-    A4NN_TAG_FRONT
+    A4NN_TAG_FRONT,
+    A4NN_TAG_CURVE
 };
 
 enum { A4NN_STOP_BUDGET = 0, A4NN_STOP_CONVERGED = 1, A4NN_STOP_INTERRUPTED = 2 };
@@ -96,9 +100,11 @@ typedef struct {
 } a4nn_msg_shutdown;
 
 /* FRONT (search -> every analytics rank): a finished model's (MFLOPs,
- * fitness), for the pareto stopping policy; end = 1 is the last FRONT. */
+ * fitness), for the pareto and front stopping policies; end = 1 is the last
+ * FRONT. n_curve > 0: the model trained to the budget and a CURVE of n_curve
+ * doubles follows. */
 typedef struct {
-    int32_t end;
+    int32_t end, n_curve;
     double mflops, fitness;
 } a4nn_msg_front;
 
@@ -152,9 +158,13 @@ int a4nn_recv_shutdown(const a4nn_role_ctx *ctx, int src, a4nn_msg_shutdown *m, 
 /* BYE carries the sender's rank */
 int a4nn_send_bye(const a4nn_role_ctx *ctx, int dest, a4nn_error *err);
 int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err);
-/* FRONT goes to every analytics rank */
-int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, a4nn_error *err);
-int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, a4nn_error *err);
+
+/* FRONT to every analytics rank, with the n_curve accuracies of curve after
+ * it; receiving allocates *curve (NULL when n_curve is 0; the caller frees). */
+int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const double *curve,
+                    a4nn_error *err);
+int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double **curve,
+                    a4nn_error *err);
 /* Whether a message from src (or MPI_ANY_SOURCE) with tag (or MPI_ANY_TAG)
  * is waiting: *flag, and its source and tag. */
 int a4nn_probe(const a4nn_role_ctx *ctx, int src, int tag, int *flag, int *from, int *tag_out,

@@ -119,6 +119,10 @@ const char *a4nn_op_name(a4nn_op_kind kind);
  * obj[i * m + j]), every objective minimised: for the search (100 - val acc,
  * MFLOPs). */
 
+/* Pareto dominance with m objectives to minimise: a is no worse than b in
+ * every objective and better in at least one. */
+int a4nn_dominates(int m, const double *a, const double *b);
+
 /* Non-dominated sorting: rank[i] = 0 for the first front, 1 for the next...
  * Returns the number of fronts. */
 int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank);

@@ -41,11 +41,22 @@ typedef struct {
     double pixel_size;   /* m, unbinned */
     double distance;     /* m */
     double energy_kev;   /* photon energy */
-    double fluence;      /* photons per square micrometre per pulse */
-    double beamstop;     /* radius of the beam-stop mask in binned pixels (0: none) */
+    double fluence;      /* photons per square micrometre per pulse, at the beam centre */
+    /* the experiment's imperfections (docs/xfelsim.md; defaults in brackets) */
+    double beamstop;     /* radius of the beam stop's shadow on the detector, m (2e-3) */
+    double background;   /* flat background, photons per native pixel (0.002) */
+    double solvent;      /* water-vapour scattering, photons per native pixel near q = 0 (0.01) */
+    double gain;         /* detector units per photon (1: photon counting) */
+    double read_noise;   /* rms per native pixel in detector units (0) */
+    double jitter;       /* relative rms of the pulse fluence, gamma distributed (0.15) */
+    double hit_offset;   /* particles cross the beam uniformly within this many FWHM of
+                            its Gaussian profile's centre (0.5) */
 } a4nn_detector;
 
+/* The default experiment (127 x 127 pixels, all effects at their defaults). */
 void a4nn_detector_defaults(a4nn_detector *d);
+/* Turns every imperfection off: the bare physics. */
+void a4nn_detector_ideal(a4nn_detector *d);
 int a4nn_detector_side(const a4nn_detector *d);
 
 /* Precomputed per-pixel geometry and form factors for a detector and a
@@ -57,13 +68,20 @@ void a4nn_xfel_free(a4nn_xfel *x);
 /* Uniform random rotation (unit quaternion w, x, y, z) from three uniforms. */
 void a4nn_quaternion_uniform(double u1, double u2, double u3, double q[4]);
 
-/* Expected photon counts of every pixel for the molecule turned by the
- * quaternion q (no noise). out has side*side floats. */
+/* Expected photon counts of the molecule turned by the quaternion q at the
+ * nominal fluence (no noise, no background; zero behind the beam stop). A
+ * binned pixel is the sum of its native pixels. out has side*side floats. */
 void a4nn_xfel_expected(a4nn_xfel *x, const double q[4], float *out);
-/* The straightforward reference implementation (double precision, one
- * scatterer at a time): for verification and the benchmark. */
+/* The same with the previous kernel (glibc's SIMD sinf and cosf) and with
+ * the straightforward reference (double precision, libm): for verification
+ * and the benchmark. */
+void a4nn_xfel_expected_libmvec(a4nn_xfel *x, const double q[4], float *out);
 void a4nn_xfel_expected_reference(a4nn_xfel *x, const double q[4], float *out);
-/* Momentum transfer vector (1/Angstrom) of a pixel, in the lab frame. */
+/* Expected background photons per pixel, and the beam-stop mask (1: masked). */
+const float *a4nn_xfel_background(const a4nn_xfel *x);
+const uint8_t *a4nn_xfel_mask(const a4nn_xfel *x);
+/* Momentum transfer vector (1/Angstrom) of a pixel, in the lab frame (the
+ * mean over its native pixels). */
 void a4nn_xfel_pixel_q(const a4nn_xfel *x, int row, int col, double q[3]);
 /* Orientation-averaged |F(q)|^2 of the molecule over n random directions. */
 double a4nn_xfel_mean_intensity(const a4nn_molecule *m, double q, int n, uint64_t seed);
@@ -77,8 +95,9 @@ uint32_t a4nn_xfel_stream_seed(uint64_t seed, long index);
 /* Poisson counts of n expected intensities from the stream (seed, index). */
 void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, float *counts);
 
-/* One whole image: orientation and Poisson noise from the stream (seed,
- * index), so any image can be made by any rank. */
-void a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4]);
+/* One whole image: orientation, the fluence the particle sees, background,
+ * Poisson noise and the detector's response, all from the stream (seed,
+ * index), so any image can be made by any rank. Returns that fluence. */
+double a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4]);
 
 #endif

@@ -1,6 +1,7 @@
 /* a4nn penguin: replay learning curves from a CSV through a stopping policy. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "a4nn/penguin.h"
@@ -12,16 +13,24 @@ static void penguin_usage(FILE *out)
             "usage: a4nn penguin --curves FILE.csv [options]\n\n"
             "Replays recorded learning curves (columns epoch, val_accs, ... flops; a new\n"
             "model starts where epoch goes back to 0) through PENGUIN's prediction and\n"
-            "stopping rule, as the analytics rank would during a search. Writes one CSV\n"
-            "row per model on standard output and a summary on standard error.\n\n"
+            "stopping rule, as the analytics rank would during a search: the models\n"
+            "arrive in file order, --workers of them in flight (each round every model\n"
+            "in flight reports one epoch; a model that stops or reaches the budget\n"
+            "enters the front and gives its place to the next). Writes one CSV row per\n"
+            "model (or, with --format json, every figure) on standard output and a\n"
+            "summary with the figures' definitions on standard error.\n\n"
             "options:\n"
+            "  --policy P            stopping policy; each sets the defaults below:\n");
+    for (int i = 0; i < a4nn_policy_count(); i++)
+        fprintf(out, "                          %-9s %s%s\n", a4nn_policy_at(i)->name,
+                a4nn_policy_at(i)->summary, i ? "" : " (default)");
+    fprintf(out,
+            "  --workers W           models in flight during the replay (default 2)\n"
+            "  --format csv|json     standard output: per-model CSV (default) or JSON\n"
             "  --curve NAME          curve to fit (default: default, a - b^(c - x));\n"
             "                        --curve list prints the family\n"
-            "  --policy P            seed (the original rule), ensemble (AIC-weighted\n"
-            "                        family) or pareto (stop models once they cannot reach\n"
-            "                        the Pareto front); each sets the defaults below\n"
             "  --fit reference|robust  fits as the original made them (seed) or with\n"
-            "                        analytic Jacobians and restarts (ensemble, pareto)\n"
+            "                        analytic Jacobians and restarts (the others)\n"
             "  --select weighted|best  Akaike-weighted average or least-AIC curve\n"
             "  --envelope 0|1        fit the running best accuracy (seed 0, others 1)\n"
             "  --tolerance T         convergence band in points (seed 0.5, others 0.25)\n"
@@ -31,9 +40,28 @@ static void penguin_usage(FILE *out)
             "  --z Z, --min-sigma S, --require-convergence 0|1, --pessimism K\n"
             "                        pareto: optimism z*max(sigma, S) (2, 3); stop only\n"
             "                        converged models (1); fitness of a stopped model is\n"
-            "                        prediction - K sigma (0)\n"
+            "                        prediction - K sigma (0); front: optimism z (2)\n"
+            "  --calibrate-after N, --chance C\n"
+            "                        front: models that reach the budget before any stop\n"
+            "                        (5); chance-level accuracy in percent (50)\n"
             "  --budget E            epoch budget; predictions are f(E) (default 25)\n"
             "  --plugin LIB.so       load a curve plug-in (exports a4nn_curve_plugin)\n");
+}
+
+static void print_definitions(FILE *o, int n, int budget)
+{
+    fprintf(o,
+            "  epochs saved   1 - epochs used / (N x E), N = %d models, E = %d epochs\n"
+            "  final          a model's accuracy after E epochs (last row of its curve)\n"
+            "  fitness        the policy's converged prediction, else its last accuracy\n"
+            "  rho            Spearman rank correlation of fitness and final (ties: average "
+            "ranks)\n"
+            "  true front     non-dominated in (final up, MFLOPs down); policy front: in "
+            "(fitness up, MFLOPs down)\n"
+            "  front regret   max over true-front t of final(t) - best final of the policy "
+            "front at MFLOPs <= MFLOPs(t) (50 if none)\n"
+            "  front kept     true-front models inside the policy front\n",
+            n, budget);
 }
 
 int cmd_penguin(int argc, char **argv)
@@ -46,7 +74,7 @@ int cmd_penguin(int argc, char **argv)
     a4nn_penguin_config_defaults(&cfg);
     a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
     const char *path = NULL;
-    int list = 0;
+    int list = 0, json = 0, workers = 2;
     a4nn_error err;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -65,7 +93,17 @@ int cmd_penguin(int argc, char **argv)
                 a4nn_die("penguin: %s", err.msg);
         } else if (!strcmp(key, "curve") && !strcmp(v, "list"))
             list = 1;
-        else if (a4nn_penguin_config_set(&cfg, key, v, &err))
+        else if (!strcmp(key, "format")) {
+            if (strcmp(v, "csv") && strcmp(v, "json"))
+                a4nn_die("penguin: --format: bad value '%s' (csv or json)", v);
+            json = !strcmp(v, "json");
+        } else if (!strcmp(key, "workers")) {
+            char *end;
+            long w = strtol(v, &end, 10);
+            if (!*v || *end || w < 1 || w > 100000)
+                a4nn_die("penguin: --workers: bad value '%s' (a positive integer)", v);
+            workers = (int)w;
+        } else if (a4nn_penguin_config_set(&cfg, key, v, &err))
             a4nn_die("penguin: %s", err.msg);
     }
     if (list) {
@@ -85,24 +123,46 @@ int cmd_penguin(int argc, char **argv)
         a4nn_die("penguin: %s", err.msg);
     a4nn_replay_row *rows = a4nn_calloc((size_t)set.n_models, sizeof *rows);
     a4nn_replay_summary sum;
-    if (a4nn_penguin_replay(&cfg, reg, &set, rows, &sum, &err))
+    if (a4nn_penguin_replay(&cfg, reg, &set, workers, rows, &sum, &err))
         a4nn_die("penguin: %s", err.msg);
-    printf("model,converged_epoch,prediction,final_observed,epochs_used\n");
-    for (int i = 0; i < set.n_models; i++) {
-        const a4nn_replay_row *r = &rows[i];
-        if (r->converged_epoch >= 0)
-            printf("%d,%d,%.4f,%.4f,%d\n", i, r->converged_epoch, r->fitness, r->final_observed,
-                   r->epochs_used);
-        else
-            printf("%d,,%.4f,%.4f,%d\n", i, r->fitness, r->final_observed, r->epochs_used);
+    if (json) {
+        printf("{\"curves\":\"%s\",\"policy\":\"%s\",\"curve\":\"%s\",\"workers\":%d,"
+               "\"budget\":%d,\"models\":%d,\"epochs_saved_pct\":%.4f,\"rho\":%.6f,"
+               "\"front_regret\":%.4f,\"front_kept\":%d,\"true_front\":%d,"
+               "\"policy_front\":%d,\"mean_abs_fitness_err\":%.4f,\"converged\":%d,"
+               "\"mean_abs_err_converged\":%.4f,\"max_abs_err_converged\":%.4f,"
+               "\"seconds\":%.4f,\"rows\":[",
+               path, cfg.policy_label, cfg.curve, workers, cfg.budget, set.n_models,
+               sum.epochs_saved_pct, isfinite(sum.rho) ? sum.rho : 0.0, sum.front_regret,
+               sum.front_kept, sum.front_size, sum.policy_front_size, sum.mean_abs_fitness_err,
+               sum.n_converged, sum.mean_abs_err, sum.max_abs_err, sum.seconds);
+        for (int i = 0; i < set.n_models; i++)
+            printf("%s{\"model\":%d,\"converged_epoch\":%d,\"fitness\":%.4f,\"final\":%.4f,"
+                   "\"epochs_used\":%d,\"mflops\":%.6g}",
+                   i ? "," : "", i, rows[i].converged_epoch, rows[i].fitness,
+                   rows[i].final_observed, rows[i].epochs_used,
+                   isfinite(set.models[i].mflops) ? set.models[i].mflops : -1.0);
+        printf("]}\n");
+    } else {
+        printf("model,converged_epoch,prediction,final_observed,epochs_used\n");
+        for (int i = 0; i < set.n_models; i++) {
+            const a4nn_replay_row *r = &rows[i];
+            if (r->converged_epoch >= 0)
+                printf("%d,%d,%.4f,%.4f,%d\n", i, r->converged_epoch, r->fitness,
+                       r->final_observed, r->epochs_used);
+            else
+                printf("%d,,%.4f,%.4f,%d\n", i, r->fitness, r->final_observed, r->epochs_used);
+        }
     }
     fprintf(stderr,
-            "penguin: %d models, curve %s, policy %s: %d converged, epochs saved %.1f %%, "
-            "|prediction - final| mean %.2f max %.2f points (converged models), full-training "
-            "Pareto front kept %d/%d, %.3f s\n",
-            set.n_models, cfg.curve, a4nn_policy_name(cfg.policy), sum.n_converged,
-            sum.epochs_saved_pct, sum.mean_abs_err, sum.max_abs_err, sum.front_kept,
-            sum.front_size, sum.seconds);
+            "penguin: %d models, curve %s, policy %s, %d workers: %d converged, epochs saved "
+            "%.1f %%, rho %.3f, front regret %.2f points, front kept %d/%d (policy front %d), "
+            "mean |fitness - final| %.2f (converged models: mean %.2f max %.2f), %.3f s\n",
+            set.n_models, cfg.curve, cfg.policy_label, workers, sum.n_converged,
+            sum.epochs_saved_pct, sum.rho, sum.front_regret, sum.front_kept, sum.front_size,
+            sum.policy_front_size, sum.mean_abs_fitness_err, sum.mean_abs_err, sum.max_abs_err,
+            sum.seconds);
+    print_definitions(stderr, set.n_models, cfg.budget);
     free(rows);
     a4nn_curves_free(&set);
     a4nn_curve_registry_free(reg);

@@ -80,6 +80,11 @@ static int prepare_dir(const a4nn_config *cfg, const char *dir, int resume, int 
         return A4NN_ERR;
     if (cfg->backend != A4NN_WORKER_REPLAY && !cfg->synthetic) {
         a4nn_dataset_info info;
+        if (access(cfg->file, R_OK) != 0)
+            return a4nn_errorf(err, "run: cannot read data.file %s: %s (the shipped configs' "
+                                    "data: %s data --default makes data/default/, %s data "
+                                    "--full makes data/)",
+                               cfg->file, strerror(errno), app_program, app_program);
         if (a4nn_dataset_info_read(cfg->file, &info, err) != A4NN_OK)
             return A4NN_ERR;
     } else if (cfg->backend == A4NN_WORKER_REPLAY && access(cfg->replay_curves, R_OK) != 0) {

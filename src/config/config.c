@@ -385,7 +385,17 @@ void a4nn_config_write(const a4nn_config *c, FILE *out)
         case K_INT: fprintf(out, "%d", *(const int *)p); break;
         case K_LONG: fprintf(out, "%ld", *(const long *)p); break;
         case K_U64: fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)p); break;
-        case K_DBL: fprintf(out, "%.17g", *(const double *)p); break;
+        case K_DBL: { /* as written: the shortest text that reads back the same */
+            const double v = *(const double *)p;
+            char buf[40];
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(buf, sizeof buf, "%.*g", prec, v);
+                if (strtod(buf, NULL) == v)
+                    break;
+            }
+            fputs(buf, out);
+            break;
+        }
         case K_STR: fprintf(out, "%s", p); break;
         case K_BOOL: fprintf(out, "%s", *(const int *)p ? "on" : "off"); break;
         case K_MODE: fprintf(out, "%s", a4nn_run_mode_name(*(const a4nn_run_mode *)p)); break;

@@ -1,52 +1,49 @@
-/* Stopping policies, the Pareto front they consult, learning-curve files and
- * the replay of recorded curves through a policy. */
+/* Stopping policies (one table of named policies), the Pareto front they
+ * consult, the per-model tracker and learning-curve files. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "a4nn/penguin.h"
+#include "a4nn/search.h"
+#include "penguin_internal.h"
 
 void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->curve, sizeof cfg->curve, "default");
-    cfg->policy = A4NN_POLICY_SEED;
+    cfg->policy = a4nn_policy_find("front");
+    snprintf(cfg->policy_label, sizeof cfg->policy_label, "front");
+    cfg->fixed_epochs = 10;
     cfg->window = 3;
     cfg->start_epoch = 3;
     cfg->budget = 25;
     cfg->tolerance = cfg->z = cfg->min_sigma = -1;
     cfg->envelope = cfg->require_convergence = cfg->fit = -1;
+    cfg->calibrate_after = 5;
+    cfg->chance = 50;
 }
 
 a4nn_penguin_config a4nn_penguin_config_resolved(const a4nn_penguin_config *cfg)
 {
     a4nn_penguin_config r = *cfg;
-    int seed = cfg->policy == A4NN_POLICY_SEED, pareto = cfg->policy == A4NN_POLICY_PARETO;
+    if (r.policy->defaults)
+        r.policy->defaults(&r);
+    /* what no policy set: the robust settings */
     if (r.tolerance < 0)
-        r.tolerance = seed ? 0.5 : 0.25;
+        r.tolerance = 0.25;
     if (r.envelope < 0)
-        r.envelope = !seed;
+        r.envelope = 1;
     if (r.fit < 0)
-        r.fit = seed ? A4NN_FIT_REFERENCE : A4NN_FIT_ROBUST;
+        r.fit = A4NN_FIT_ROBUST;
     if (r.z < 0)
         r.z = 2;
     if (r.min_sigma < 0)
         r.min_sigma = 3;
     if (r.require_convergence < 0)
-        r.require_convergence = pareto;
+        r.require_convergence = 0;
     return r;
-}
-
-const char *a4nn_policy_name(a4nn_policy p)
-{
-    switch (p) {
-    case A4NN_POLICY_SEED: return "seed";
-    case A4NN_POLICY_ENSEMBLE: return "ensemble";
-    case A4NN_POLICY_PARETO: return "pareto";
-    }
-    return "?";
 }
 
 static int parse_num(const char *key, const char *v, double lo, double hi, double *out,
@@ -62,6 +59,29 @@ static int parse_num(const char *key, const char *v, double lo, double hi, doubl
     return A4NN_OK;
 }
 
+static int set_policy(a4nn_penguin_config *cfg, const char *v, a4nn_error *err)
+{
+    const a4nn_policy *pol = a4nn_policy_find(v);
+    if (pol && !strncmp(v, "fixed:", 6)) {
+        double k = 0;
+        if (parse_num("policy", v + 6, 1, 1000, &k, err) || k != floor(k))
+            return a4nn_errorf(err, "penguin.policy: bad value '%s' (fixed:K, K epochs, an "
+                                    "integer in [1, 1000])",
+                               v);
+        cfg->fixed_epochs = (int)k;
+    }
+    if (!pol || strlen(v) >= sizeof cfg->policy_label) {
+        char known[256] = "";
+        for (int i = 0; i < a4nn_policy_count(); i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                     i ? ", " : "", a4nn_policy_at(i)->name);
+        return a4nn_errorf(err, "penguin.policy: bad value '%s' (expected %s)", v, known);
+    }
+    cfg->policy = pol;
+    snprintf(cfg->policy_label, sizeof cfg->policy_label, "%s", v);
+    return A4NN_OK;
+}
+
 int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const char *v,
                             a4nn_error *err)
 {
@@ -72,16 +92,8 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
         snprintf(cfg->curve, sizeof cfg->curve, "%s", v);
         return A4NN_OK;
     }
-    if (!strcmp(key, "policy")) {
-        for (int p = A4NN_POLICY_SEED; p <= A4NN_POLICY_PARETO; p++)
-            if (!strcmp(v, a4nn_policy_name((a4nn_policy)p))) {
-                cfg->policy = (a4nn_policy)p;
-                return A4NN_OK;
-            }
-        return a4nn_errorf(err, "penguin.policy: bad value '%s' (expected seed, ensemble or "
-                                "pareto)",
-                           v);
-    }
+    if (!strcmp(key, "policy"))
+        return set_policy(cfg, v, err);
     if (!strcmp(key, "select")) {
         if (strcmp(v, "weighted") && strcmp(v, "best"))
             return a4nn_errorf(err, "penguin.select: bad value '%s' (expected weighted or best)",
@@ -104,9 +116,19 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
         const char *name;
         double lo, hi;
         int integer;
-    } keys[] = {{"window", 1, 100, 1},    {"tolerance", 0, 100, 0}, {"start_epoch", 1, 1000, 1},
-                {"budget", 1, 1000, 1},   {"z", 0, 100, 0},         {"min_sigma", 0, 100, 0},
-                {"envelope", 0, 1, 1},    {"pessimism", 0, 100, 0}, {"require_convergence", 0, 1, 1}};
+        int *i;
+        double *d;
+    } keys[] = {{"window", 1, 100, 1, &cfg->window, NULL},
+                {"tolerance", 0, 100, 0, NULL, &cfg->tolerance},
+                {"start_epoch", 1, 1000, 1, &cfg->start_epoch, NULL},
+                {"budget", 1, 1000, 1, &cfg->budget, NULL},
+                {"z", 0, 100, 0, NULL, &cfg->z},
+                {"min_sigma", 0, 100, 0, NULL, &cfg->min_sigma},
+                {"envelope", 0, 1, 1, &cfg->envelope, NULL},
+                {"pessimism", 0, 100, 0, NULL, &cfg->pessimism},
+                {"require_convergence", 0, 1, 1, &cfg->require_convergence, NULL},
+                {"calibrate_after", 2, 1000, 1, &cfg->calibrate_after, NULL},
+                {"chance", 0, 100, 0, NULL, &cfg->chance}};
     for (size_t i = 0; i < A4NN_ARRAY_LEN(keys); i++) {
         if (strcmp(key, keys[i].name))
             continue;
@@ -114,20 +136,15 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
             return A4NN_ERR;
         if (keys[i].integer && d != floor(d))
             return a4nn_errorf(err, "penguin.%s: bad value '%s' (expected an integer)", key, v);
-        if (!strcmp(key, "window")) cfg->window = (int)d;
-        else if (!strcmp(key, "tolerance")) cfg->tolerance = d;
-        else if (!strcmp(key, "start_epoch")) cfg->start_epoch = (int)d;
-        else if (!strcmp(key, "budget")) cfg->budget = (int)d;
-        else if (!strcmp(key, "z")) cfg->z = d;
-        else if (!strcmp(key, "envelope")) cfg->envelope = (int)d;
-        else if (!strcmp(key, "pessimism")) cfg->pessimism = d;
-        else if (!strcmp(key, "require_convergence")) cfg->require_convergence = (int)d;
-        else cfg->min_sigma = d;
+        if (keys[i].i)
+            *keys[i].i = (int)d;
+        else
+            *keys[i].d = d;
         return A4NN_OK;
     }
     return a4nn_errorf(err, "penguin: unknown key '%s' (known: curve, policy, fit, select, window, "
                             "tolerance, start_epoch, budget, z, min_sigma, envelope, pessimism, "
-                            "require_convergence)",
+                            "require_convergence, calibrate_after, chance)",
                        key);
 }
 
@@ -141,15 +158,17 @@ void a4nn_front_free(a4nn_front *f)
     memset(f, 0, sizeof *f);
 }
 
-static int dominates(double m1, double a1, double m2, double a2)
+/* (MFLOPs, accuracy) as objectives to minimise */
+int a4nn_penguin_dominates(double m1, double a1, double m2, double a2)
 {
-    return m1 <= m2 && a1 >= a2 && (m1 < m2 || a1 > a2);
+    const double x[2] = {m1, -a1}, y[2] = {m2, -a2};
+    return a4nn_dominates(2, x, y);
 }
 
 int a4nn_front_would_enter(const a4nn_front *f, double mflops, double acc)
 {
     for (int i = 0; i < f->n; i++)
-        if (dominates(f->mflops[i], f->acc[i], mflops, acc) ||
+        if (a4nn_penguin_dominates(f->mflops[i], f->acc[i], mflops, acc) ||
             (f->mflops[i] == mflops && f->acc[i] == acc))
             return 0;
     return 1;
@@ -161,7 +180,7 @@ int a4nn_front_add(a4nn_front *f, double mflops, double acc)
         return 0;
     int k = 0;
     for (int i = 0; i < f->n; i++)
-        if (!dominates(mflops, acc, f->mflops[i], f->acc[i])) {
+        if (!a4nn_penguin_dominates(mflops, acc, f->mflops[i], f->acc[i])) {
             f->mflops[k] = f->mflops[i];
             f->acc[k++] = f->acc[i];
         }
@@ -177,13 +196,6 @@ int a4nn_front_add(a4nn_front *f, double mflops, double acc)
 }
 
 /* ---- the per-model tracker ------------------------------------------------------- */
-
-struct a4nn_penguin {
-    a4nn_penguin_config cfg;
-    a4nn_curve_registry *curves;
-    const a4nn_curve *curve;
-    a4nn_fitter *fitter;
-};
 
 a4nn_penguin *a4nn_penguin_alloc(const a4nn_penguin_config *cfg, a4nn_curve_registry *curves,
                                  a4nn_error *err)
@@ -201,6 +213,10 @@ a4nn_penguin *a4nn_penguin_alloc(const a4nn_penguin_config *cfg, a4nn_curve_regi
     p->curves = curves;
     p->curve = c;
     p->fitter = a4nn_fitter_alloc((a4nn_fit_mode)p->cfg.fit);
+    if (p->cfg.policy->init && p->cfg.policy->init(p, err) != A4NN_OK) {
+        a4nn_penguin_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -208,7 +224,10 @@ void a4nn_penguin_free(a4nn_penguin *p)
 {
     if (!p)
         return;
+    if (p->cfg.policy->free)
+        p->cfg.policy->free(p);
     a4nn_fitter_free(p->fitter);
+    free(p->finished);
     free(p);
 }
 
@@ -217,6 +236,34 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m)
     m->n = 0;
     m->converged_epoch = -1;
     m->fitness = NAN;
+}
+
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n)
+{
+    const int b = p->cfg.budget;
+    if (n < b)
+        return;
+    if (p->n_finished == p->cap_finished) {
+        p->cap_finished = p->cap_finished ? 2 * p->cap_finished : 64;
+        p->finished = a4nn_realloc(p->finished, sizeof(double) * (size_t)b * (size_t)p->cap_finished);
+    }
+    memcpy(p->finished + (size_t)p->n_finished * (size_t)b, acc, sizeof(double) * (size_t)b);
+    p->n_finished++;
+}
+
+int a4nn_penguin_n_finished(const a4nn_penguin *p) { return p->n_finished; }
+const double *a4nn_penguin_finished(const a4nn_penguin *p, int i)
+{
+    return p->finished + (size_t)i * (size_t)p->cfg.budget;
+}
+
+double a4nn_penguin_best_so_far(const double *acc, int n)
+{
+    double b = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (acc[i] > b)
+            b = acc[i];
+    return b;
 }
 
 /* Model selection over the whole family: the curve of least AIC, or the
@@ -262,10 +309,45 @@ static void ensemble_predict(a4nn_penguin *p, const double *x, const double *y, 
     *sigma = sqrt(var);
 }
 
+/* The curve-fit prediction of f(budget) from the model's curve so far, into
+ * m->pred / m->sigma of its last epoch (from start_epoch on): the default
+ * curve alone (seed), else the family. */
+void a4nn_penguin_predict(a4nn_penguin *p, a4nn_penguin_model *m, int family)
+{
+    const a4nn_penguin_config *cfg = &p->cfg;
+    const int epoch = m->n - 1;
+    if (epoch < cfg->start_epoch || !isfinite(m->acc[epoch]))
+        return;
+    double x[A4NN_PENGUIN_MAX_EPOCHS], y[A4NN_PENGUIN_MAX_EPOCHS];
+    for (int i = 0; i < m->n; i++) {
+        x[i] = i;
+        /* the envelope: validation dips of a noisy curve are not where
+         * training ends up, so fit the best accuracy seen so far */
+        y[i] = cfg->envelope && i > 0 && y[i - 1] > m->acc[i] ? y[i - 1] : m->acc[i];
+    }
+    double pred = NAN, sigma = NAN;
+    if (family) {
+        ensemble_predict(p, x, y, m->n, &pred, &sigma);
+    } else {
+        a4nn_fit fit;
+        a4nn_curve_fit(p->fitter, p->curve, x, y, m->n, cfg->budget, &fit);
+        if (fit.ok)
+            pred = fit.prediction, sigma = fit.sigma;
+    }
+    m->pred[epoch] = pred;
+    m->sigma[epoch] = sigma;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+double a4nn_penguin_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* The seed rule: the last `window` epochs all have a prediction in [0, 100],
@@ -281,13 +363,181 @@ static int window_converged(const a4nn_penguin_config *cfg, const a4nn_penguin_m
         if (!(v[i] >= 0 && v[i] <= 100))
             return 0;
     }
-    qsort(v, (size_t)w, sizeof(double), cmp_double);
-    double med = w % 2 ? v[w / 2] : 0.5 * (v[w / 2 - 1] + v[w / 2]);
+    double med = a4nn_penguin_median(v, w);
     for (int i = 0; i < w; i++)
         if (fabs(v[i] - med) > cfg->tolerance)
             return 0;
     return 1;
 }
+
+/* ---- the policies ------------------------------------------------------------------ */
+
+static void converge(a4nn_penguin_model *m, double fitness)
+{
+    m->converged_epoch = m->n - 1;
+    m->fitness = fitness;
+}
+
+/* seed: the original rule on the default curve, fitted as the original did */
+static void seed_defaults(a4nn_penguin_config *c)
+{
+    if (c->tolerance < 0)
+        c->tolerance = 0.5;
+    if (c->envelope < 0)
+        c->envelope = 0;
+    if (c->fit < 0)
+        c->fit = A4NN_FIT_REFERENCE;
+}
+
+static void window_decide(a4nn_penguin *p, a4nn_penguin_model *m, int family)
+{
+    a4nn_penguin_predict(p, m, family);
+    if (window_converged(&p->cfg, m))
+        converge(m, m->pred[m->n - 1]);
+}
+
+static void seed_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                        const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    window_decide(p, m, 0);
+}
+
+static void ensemble_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                            const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    window_decide(p, m, 1);
+}
+
+/* pareto: a model trains on while it might still reach the front; it stops
+ * once even the optimistic end of its prediction (and its best measured
+ * accuracy) would be dominated by the current front */
+static void pareto_defaults(a4nn_penguin_config *c)
+{
+    if (c->require_convergence < 0)
+        c->require_convergence = 1;
+}
+
+static void pareto_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                          const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    const a4nn_penguin_config *cfg = &p->cfg;
+    const int epoch = m->n - 1;
+    a4nn_penguin_predict(p, m, 1);
+    double pred = m->pred[epoch], sigma = m->sigma[epoch];
+    if (!front || front->n == 0 || !isfinite(pred) ||
+        epoch < cfg->start_epoch + cfg->window - 1 || pred < 0 || pred > 100)
+        return;
+    double s = isfinite(sigma) && sigma > cfg->min_sigma ? sigma : cfg->min_sigma;
+    double best_case = fmax(pred + cfg->z * s, a4nn_penguin_best_so_far(m->acc, m->n));
+    if (best_case > 100) /* no accuracy beats 100 %: without this cap a model
+                            with a wide interval could never be stopped */
+        best_case = 100;
+    if (!a4nn_front_would_enter(front, mflops, best_case) &&
+        (!cfg->require_convergence || window_converged(cfg, m)))
+        converge(m, pred - cfg->pessimism * s);
+}
+
+/* fixed:K: every model trains K epochs; fitness = the best accuracy so far */
+static void fixed_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                         const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    if (m->n >= p->cfg.fixed_epochs)
+        converge(m, a4nn_penguin_best_so_far(m->acc, m->n));
+}
+
+/* median (the median stopping rule of Vizier, Ray Tune and NNI): from epoch 5
+ * on, a model whose best accuracy so far is below the median of the earlier
+ * models' best-so-far at the same epoch stops; fitness = its best so far.
+ * The population's best-so-far per epoch is kept by observe. */
+#define MEDIAN_FIRST_EPOCH 5 /* 1-based, as in Ray Tune's grace period */
+#define MEDIAN_MIN_SAMPLES 3
+
+typedef struct {
+    int cap; /* epochs */
+    int *n, *capn;
+    double **best;
+} median_state;
+
+static int median_init(a4nn_penguin *p, a4nn_error *err)
+{
+    median_state *s = a4nn_calloc(1, sizeof *s);
+    s->cap = p->cfg.budget;
+    s->n = a4nn_calloc((size_t)s->cap, sizeof *s->n);
+    s->capn = a4nn_calloc((size_t)s->cap, sizeof *s->capn);
+    s->best = a4nn_calloc((size_t)s->cap, sizeof *s->best);
+    p->state = s;
+    return A4NN_OK;
+}
+
+static void median_free(a4nn_penguin *p)
+{
+    median_state *s = p->state;
+    for (int e = 0; e < s->cap; e++)
+        free(s->best[e]);
+    free(s->best);
+    free(s->n);
+    free(s->capn);
+    free(s);
+}
+
+static void median_observe(a4nn_penguin *p, const a4nn_penguin_model *m)
+{
+    median_state *s = p->state;
+    const int e = m->n - 1;
+    if (e >= s->cap)
+        return;
+    if (s->n[e] == s->capn[e]) {
+        s->capn[e] = s->capn[e] ? 2 * s->capn[e] : 32;
+        s->best[e] = a4nn_realloc(s->best[e], sizeof(double) * (size_t)s->capn[e]);
+    }
+    s->best[e][s->n[e]++] = a4nn_penguin_best_so_far(m->acc, m->n);
+}
+
+static void median_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                          const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    median_state *s = p->state;
+    const int e = m->n - 1;
+    if (e + 1 < MEDIAN_FIRST_EPOCH || e >= s->cap || s->n[e] < MEDIAN_MIN_SAMPLES)
+        return;
+    double *v = a4nn_malloc(sizeof(double) * (size_t)s->n[e]);
+    memcpy(v, s->best[e], sizeof(double) * (size_t)s->n[e]);
+    double med = a4nn_penguin_median(v, s->n[e]), b = a4nn_penguin_best_so_far(m->acc, m->n);
+    free(v);
+    if (b < med)
+        converge(m, b);
+}
+
+static const a4nn_policy policy_seed = {
+    "seed", "the original rule: the last `window` predictions of the default curve agree",
+    seed_defaults, NULL, NULL, seed_decide, NULL};
+static const a4nn_policy policy_ensemble = {
+    "ensemble", "AIC-weighted family of curves, then the seed rule", NULL, NULL, NULL,
+    ensemble_decide, NULL};
+static const a4nn_policy policy_pareto = {
+    "pareto", "stop converged models that cannot reach the Pareto front", pareto_defaults,
+    NULL, NULL, pareto_decide, NULL};
+static const a4nn_policy policy_fixed = {
+    "fixed:K", "stop every model after K epochs; fitness = best accuracy so far", NULL, NULL,
+    NULL, fixed_decide, NULL};
+static const a4nn_policy policy_median = {
+    "median", "median stopping rule: below the earlier models' median best-so-far", NULL,
+    median_init, median_observe, median_decide, median_free};
+
+static const a4nn_policy *const policies[] = {&a4nn_policy_front, &policy_seed, &policy_ensemble,
+                                              &policy_pareto, &policy_fixed, &policy_median};
+
+const a4nn_policy *a4nn_policy_find(const char *name)
+{
+    for (size_t i = 0; i < A4NN_ARRAY_LEN(policies); i++) {
+        const char *n = policies[i]->name, *colon = strchr(n, ':');
+        if (colon ? !strncmp(name, n, (size_t)(colon - n + 1)) : !strcmp(name, n))
+            return policies[i];
+    }
+    return NULL;
+}
+int a4nn_policy_count(void) { return (int)A4NN_ARRAY_LEN(policies); }
+const a4nn_policy *a4nn_policy_at(int i) { return policies[i]; }
 
 int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
                          double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
@@ -303,58 +553,17 @@ int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, doub
     m->pred[m->n] = NAN;
     m->sigma[m->n] = NAN;
     m->n++;
-    const a4nn_penguin_config *cfg = &p->cfg;
-    if (epoch >= cfg->start_epoch && isfinite(val_acc)) {
-        double x[A4NN_PENGUIN_MAX_EPOCHS], y[A4NN_PENGUIN_MAX_EPOCHS];
-        for (int i = 0; i < m->n; i++) {
-            x[i] = i;
-            /* the envelope: validation dips of a noisy curve are not where
-             * training ends up, so fit the best accuracy seen so far */
-            y[i] = cfg->envelope && i > 0 && y[i - 1] > m->acc[i] ? y[i - 1] : m->acc[i];
-        }
-        double pred = NAN, sigma = NAN;
-        if (cfg->policy != A4NN_POLICY_SEED) {
-            ensemble_predict(p, x, y, m->n, &pred, &sigma);
-        } else {
-            a4nn_fit fit;
-            a4nn_curve_fit(p->fitter, p->curve, x, y, m->n, cfg->budget, &fit);
-            if (fit.ok)
-                pred = fit.prediction, sigma = fit.sigma;
-        }
-        m->pred[epoch] = pred;
-        m->sigma[epoch] = sigma;
-    }
+    const a4nn_policy *pol = p->cfg.policy;
+    if (m->converged_epoch < 0)
+        pol->decide(p, m, mflops, front, out);
+    /* the population learns after the decision on this epoch */
+    if (pol->observe)
+        pol->observe(p, m);
+    out->finished = m->n == p->cfg.budget && m->converged_epoch < 0;
     out->has_prediction = isfinite(m->pred[epoch]);
     out->prediction = m->pred[epoch];
     out->sigma = m->sigma[epoch];
-    if (cfg->policy != A4NN_POLICY_PARETO) {
-        if (m->converged_epoch < 0 && window_converged(cfg, m)) {
-            m->converged_epoch = epoch;
-            m->fitness = m->pred[epoch];
-        }
-        out->converged = out->stop = m->converged_epoch >= 0;
-    } else if (m->converged_epoch < 0 && front && front->n > 0 && out->has_prediction &&
-               epoch >= cfg->start_epoch + cfg->window - 1 && out->prediction >= 0 &&
-               out->prediction <= 100) {
-        /* pareto: a model trains on while it might still reach the front;
-         * it stops once even the optimistic end of its prediction (and its
-         * best measured accuracy) would be dominated by the current front */
-        double s = isfinite(out->sigma) && out->sigma > cfg->min_sigma ? out->sigma
-                                                                        : cfg->min_sigma;
-        double best_case = out->prediction + cfg->z * s;
-        for (int i = 0; i < m->n; i++)
-            if (m->acc[i] > best_case)
-                best_case = m->acc[i];
-        if (best_case > 100) /* no accuracy beats 100 %: without this cap a model
-                                with a wide interval could never be stopped */
-            best_case = 100;
-        if (!a4nn_front_would_enter(front, mflops, best_case) &&
-            (!cfg->require_convergence || window_converged(cfg, m))) {
-            m->converged_epoch = epoch;
-            m->fitness = out->prediction - cfg->pessimism * s;
-        }
-        out->converged = out->stop = m->converged_epoch >= 0;
-    }
+    out->converged = out->stop = m->converged_epoch >= 0;
     out->fitness = a4nn_penguin_fitness(m);
     return A4NN_OK;
 }
@@ -525,75 +734,3 @@ int a4nn_curves_pick(const a4nn_curve_set *set, const char *genome)
     return (int)(h % (uint64_t)set->n_models);
 }
 
-int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *curves,
-                        const a4nn_curve_set *set, a4nn_replay_row *rows,
-                        a4nn_replay_summary *sum, a4nn_error *err)
-{
-    memset(sum, 0, sizeof *sum);
-    a4nn_penguin *p = a4nn_penguin_alloc(cfg, curves, err);
-    if (!p)
-        return A4NN_ERR;
-    double t0 = a4nn_now();
-    a4nn_front front;
-    a4nn_front_init(&front);
-    a4nn_penguin_model *m = a4nn_malloc(sizeof *m);
-    long used = 0, budget = 0;
-    for (int i = 0; i < set->n_models; i++) {
-        const a4nn_curve_record *r = &set->models[i];
-        a4nn_penguin_model_init(m);
-        a4nn_penguin_decision d = {0};
-        int e = 0;
-        for (; e < r->n_epochs && e < cfg->budget; e++) {
-            if (a4nn_penguin_observe(p, m, e, r->val_acc[e], r->mflops, &front, &d, err)) {
-                free(m);
-                a4nn_front_free(&front);
-                a4nn_penguin_free(p);
-                return A4NN_ERR;
-            }
-            if (d.stop)
-                break;
-        }
-        a4nn_replay_row *row = &rows[i];
-        row->converged_epoch = m->converged_epoch;
-        row->epochs_used = m->converged_epoch >= 0 ? m->converged_epoch + 1 : m->n;
-        row->fitness = a4nn_penguin_fitness(m);
-        row->final_observed = r->val_acc[r->n_epochs - 1];
-        used += row->epochs_used;
-        budget += r->n_epochs < cfg->budget ? r->n_epochs : cfg->budget;
-        if (row->converged_epoch >= 0) {
-            double e2 = fabs(row->fitness - row->final_observed);
-            sum->mean_abs_err += e2;
-            if (e2 > sum->max_abs_err)
-                sum->max_abs_err = e2;
-            sum->n_converged++;
-        }
-        if (isfinite(r->mflops))
-            a4nn_front_add(&front, r->mflops, row->fitness);
-    }
-    if (sum->n_converged)
-        sum->mean_abs_err /= sum->n_converged;
-    /* does stopping early lose a model of the full-training front? */
-    for (int i = 0; i < set->n_models; i++) {
-        const double mi = set->models[i].mflops;
-        int on_true = 1, on_fit = 1;
-        for (int j = 0; j < set->n_models; j++) {
-            const double mj = set->models[j].mflops;
-            if (j == i || !isfinite(mi) || !isfinite(mj))
-                continue;
-            if (dominates(mj, rows[j].final_observed, mi, rows[i].final_observed))
-                on_true = 0;
-            if (dominates(mj, rows[j].fitness, mi, rows[i].fitness))
-                on_fit = 0;
-        }
-        if (on_true && isfinite(mi)) {
-            sum->front_size++;
-            sum->front_kept += on_fit;
-        }
-    }
-    sum->epochs_saved_pct = budget ? 100.0 * (double)(budget - used) / (double)budget : 0;
-    sum->seconds = a4nn_now() - t0;
-    free(m);
-    a4nn_front_free(&front);
-    a4nn_penguin_free(p);
-    return A4NN_OK;
-}

@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "a4nn/commons.h"
+#include "a4nn/search.h"
 
 static int dominates(const a4nn_report_model *a, const a4nn_report_model *b)
 {
-    double ea = 100.0 - a->fitness, eb = 100.0 - b->fitness;
-    return ea <= eb && a->mflops <= b->mflops && (ea < eb || a->mflops < b->mflops);
+    const double x[2] = {100.0 - a->fitness, a->mflops}, y[2] = {100.0 - b->fitness, b->mflops};
+    return a4nn_dominates(2, x, y);
 }
 
 static int usable(const a4nn_report_model *m)

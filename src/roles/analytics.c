@@ -1,6 +1,8 @@
 /* roles: the analytics rank. PENGUIN per model (models sharded by id): sends
- * STOP to the worker once the prediction has converged, and every epoch with
- * its prediction, then the completed DONE, to the search. */
+ * STOP to the worker once the policy says so, and every epoch with its
+ * prediction, then the completed DONE, to the search. The search's FRONTs
+ * bring the finished models and, for those trained to the budget, their
+ * curves, on which a population-informed policy calibrates. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +50,18 @@ static void drop_model(model_table *t, int id)
     }
 }
 
-/* Receives one FRONT from the search (blocking) into the front. */
-static int recv_front(const a4nn_role_ctx *ctx, a4nn_front *front, int *n_front, int *front_end,
-                      a4nn_error *err)
+/* Receives one FRONT from the search (blocking) into the front, and the
+ * curve that follows it into the policy's population. */
+static int recv_front(const a4nn_role_ctx *ctx, a4nn_penguin *pg, a4nn_front *front,
+                      int *n_front, int *front_end, a4nn_error *err)
 {
     a4nn_msg_front f;
-    if (a4nn_recv_front(ctx, 0, &f, err) != A4NN_OK)
+    double *curve;
+    if (a4nn_recv_front(ctx, 0, &f, &curve, err) != A4NN_OK)
         return A4NN_ERR;
+    if (curve && pg)
+        a4nn_penguin_learn(pg, curve, f.n_curve);
+    free(curve);
     if (f.end) {
         *front_end = 1;
         return A4NN_OK;
@@ -105,7 +112,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
                 break;
             byes++;
         } else if (tag == A4NN_TAG_FRONT) {
-            if ((rc = recv_front(ctx, &front, &n_front, &front_end, err)) != A4NN_OK)
+            if ((rc = recv_front(ctx, pg, &front, &n_front, &front_end, err)) != A4NN_OK)
                 break;
         } else if (tag == A4NN_TAG_EPOCH) {
             a4nn_msg_epoch m;
@@ -118,7 +125,7 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             /* the front this model is judged against: every FRONT the search
              * had sent when it dispatched the model (already on its way) */
             while (rc == A4NN_OK && n_front < m.front_version && !front_end)
-                rc = recv_front(ctx, &front, &n_front, &front_end, err);
+                rc = recv_front(ctx, pg, &front, &n_front, &front_end, err);
             if (rc != A4NN_OK)
                 break;
             model_state *ms = get_model(&tab, m.model_id);

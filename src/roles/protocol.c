@@ -162,18 +162,38 @@ int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err)
     return A4NN_OK;
 }
 
-int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, a4nn_error *err)
+int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const double *curve,
+                    a4nn_error *err)
 {
-    for (int a = 0; a < ctx->n_analytics; a++)
-        if (send_bytes(ctx, m, sizeof *m, ctx->size - ctx->n_analytics + a, A4NN_TAG_FRONT,
-                       err) != A4NN_OK)
+    for (int a = 0; a < ctx->n_analytics; a++) {
+        int dest = ctx->size - ctx->n_analytics + a, rc;
+        if (send_bytes(ctx, m, sizeof *m, dest, A4NN_TAG_FRONT, err) != A4NN_OK)
             return A4NN_ERR;
+        if (m->n_curve > 0 &&
+            (rc = MPI_Send(curve, m->n_curve, MPI_DOUBLE, dest, A4NN_TAG_CURVE, ctx->comm)) !=
+                MPI_SUCCESS)
+            return mpi_fail(ctx, rc, "MPI_Send", A4NN_TAG_CURVE, dest, err);
+    }
     return A4NN_OK;
 }
 
-int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, a4nn_error *err)
+int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double **curve,
+                    a4nn_error *err)
 {
-    return recv_bytes(ctx, m, sizeof *m, src, A4NN_TAG_FRONT, NULL, err);
+    *curve = NULL;
+    if (recv_bytes(ctx, m, sizeof *m, src, A4NN_TAG_FRONT, NULL, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (m->n_curve <= 0)
+        return A4NN_OK;
+    *curve = a4nn_malloc(sizeof(double) * (size_t)m->n_curve);
+    int rc = MPI_Recv(*curve, m->n_curve, MPI_DOUBLE, src, A4NN_TAG_CURVE, ctx->comm,
+                      MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+        free(*curve);
+        *curve = NULL;
+        return mpi_fail(ctx, rc, "MPI_Recv", A4NN_TAG_CURVE, src, err);
+    }
+    return A4NN_OK;
 }
 
 int a4nn_probe(const a4nn_role_ctx *ctx, int src, int tag, int *flag, int *from, int *tag_out,

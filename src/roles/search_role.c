@@ -50,6 +50,38 @@ typedef struct {
     double hours_before; /* resume: wall time the earlier attempts took */
 } search_state;
 
+/* Writes to run.log, every line stamped with its ISO-8601 UTC time. */
+static void log_vlines(search_state *s, const char *fmt, va_list ap)
+{
+    if (!s->ctx->log)
+        return;
+    char text[8192], stamp[32];
+    vsnprintf(text, sizeof text, fmt, ap);
+    time_t now = time(NULL);
+    struct tm tmv;
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmv));
+    for (const char *line = text; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len)
+            fprintf(s->ctx->log, "%s %.*s", stamp, (int)len, line);
+        if (line[len] == '\n')
+            fputc('\n', s->ctx->log), len++;
+        line += len;
+    }
+    fflush(s->ctx->log);
+}
+
+/* run.log only. */
+static void log_line(search_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(search_state *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vlines(s, fmt, ap);
+    va_end(ap);
+}
+
+/* The terminal (unless quiet) and run.log. */
 static void logf_(search_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(search_state *s, const char *fmt, ...)
 {
@@ -60,24 +92,9 @@ static void logf_(search_state *s, const char *fmt, ...)
         va_end(ap);
         fflush(stdout);
     }
-    if (s->ctx->log) { /* run.log: every line stamped with its ISO-8601 UTC time */
-        char text[8192], stamp[32];
-        va_start(ap, fmt);
-        vsnprintf(text, sizeof text, fmt, ap);
-        va_end(ap);
-        time_t now = time(NULL);
-        struct tm tmv;
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmv));
-        for (const char *line = text; *line;) {
-            size_t len = strcspn(line, "\n");
-            if (len)
-                fprintf(s->ctx->log, "%s %.*s", stamp, (int)len, line);
-            if (line[len] == '\n')
-                fputc('\n', s->ctx->log), len++;
-            line += len;
-        }
-        fflush(s->ctx->log);
-    }
+    va_start(ap, fmt);
+    log_vlines(s, fmt, ap);
+    va_end(ap);
 }
 
 static model_slot *slot(search_state *s, int id)
@@ -138,10 +155,21 @@ static void fmt_dur(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static int send_front(search_state *s, int end, double mflops, double fitness, a4nn_error *err)
+/* FRONT of a finished model (r) or the end (r NULL); the learning curve of a
+ * model that trained to the budget follows it. */
+static int send_front(search_state *s, int end, const a4nn_model_record *r, a4nn_error *err)
 {
-    a4nn_msg_front f = {end, mflops, fitness};
-    if (a4nn_send_front(s->ctx, &f, err) != A4NN_OK)
+    a4nn_msg_front f = {end, 0, r ? r->mflops : 0, r ? r->fitness : 0};
+    double *curve = NULL;
+    if (r && !strcmp(r->stop_reason, "budget") && r->n_epochs > 0) {
+        curve = a4nn_malloc(sizeof(double) * (size_t)r->n_epochs);
+        for (int e = 0; e < r->n_epochs; e++)
+            curve[e] = r->epochs[e].val_acc;
+        f.n_curve = r->n_epochs;
+    }
+    int rc = a4nn_send_front(s->ctx, &f, curve, err);
+    free(curve);
+    if (rc != A4NN_OK)
         return A4NN_ERR;
     if (!end)
         s->n_front_sent++;
@@ -161,7 +189,7 @@ static int flush_front(search_state *s, a4nn_error *err)
     qsort(s->unsent, (size_t)s->n_unsent, sizeof *s->unsent, cmp_int);
     for (int i = 0; i < s->n_unsent; i++) {
         const a4nn_model_record *r = &s->m[s->unsent[i]].rec;
-        if (send_front(s, 0, r->mflops, r->fitness, err) != A4NN_OK)
+        if (send_front(s, 0, r, err) != A4NN_OK)
             return A4NN_ERR;
     }
     s->n_unsent = 0;
@@ -251,7 +279,20 @@ static void progress(search_state *s, int id, int reused)
     const model_slot *ms = &s->m[id];
     const a4nn_model_record *r = &ms->rec;
     double el = a4nn_now() - s->t0;
-    double eta = s->done_here ? el / s->done_here * (s->total - s->done) : NAN;
+    /* ETA from measured epoch times: the models left, at the mean epochs a
+     * finished model took (PENGUIN's savings included) and the mean seconds
+     * per epoch, shared by the worker groups */
+    double secs = 0, epochs = 0, trained = 0;
+    int finished = 0;
+    for (int i = 0; i < s->n_models; i++)
+        if (s->m[i].status == 2 && s->m[i].rec.epochs_run > 0 && s->m[i].rec.seconds > 0) {
+            secs += s->m[i].rec.seconds, epochs += s->m[i].rec.epochs_run;
+            trained += s->m[i].rec.epochs_trained, finished++;
+        }
+    int groups = s->ctx->n_workers > 0 ? s->ctx->n_workers : 1;
+    double eta = finished && s->total > 0
+                     ? (s->total - s->done) * (trained / finished) * (secs / epochs) / groups
+                     : NAN;
     char e1[32], e2[32];
     fmt_dur(el, e1, sizeof e1);
     fmt_dur(eta, e2, sizeof e2);
@@ -360,6 +401,17 @@ static int on_prediction(search_state *s, int src, a4nn_error *err)
         r->epochs = a4nn_realloc(r->epochs, (size_t)ms->cap_e * sizeof *r->epochs);
     }
     r->epochs[r->n_epochs++] = (a4nn_epoch_row){m.epoch, m.train_acc, m.val_acc, m.loss, m.seconds};
+    if (s->ctx->log) { /* heartbeat: every epoch of every model, in run.log */
+        char pred[64] = "no prediction yet", el[32];
+        if (m.has_prediction)
+            snprintf(pred, sizeof pred, "predicts %.2f %%%s", m.prediction,
+                     m.converged ? " (converged)" : "");
+        fmt_dur(a4nn_now() - s->t0, el, sizeof el);
+        log_line(s, "epoch: model %d epoch %d/%d: val %.2f %%, train %.2f %%, %s, %.2f s | %s "
+                    "elapsed\n",
+                 m.model_id, m.epoch + 1, s->cfg->epochs, m.val_acc, m.train_acc, pred, m.seconds,
+                 el);
+    }
     ms->replayed += m.replayed != 0;
     if (m.has_prediction) {
         if (r->n_preds == ms->cap_p) {
@@ -767,7 +819,7 @@ static int search_finish(search_state *s, a4nn_error *err)
     if (rc == A4NN_OK && !s->interrupted)
         rc = send_shutdown(s, 0, err);
     if (rc == A4NN_OK)
-        rc = send_front(s, 1, 0, 0, err);
+        rc = send_front(s, 1, NULL, err);
     while (rc == A4NN_OK && s->byes < s->ctx->n_analytics)
         rc = wait_one(s, err);
     if (rc == A4NN_OK && !s->interrupted)

@@ -5,7 +5,7 @@
 
 #include "a4nn/search.h"
 
-static int dominates(int m, const double *a, const double *b)
+int a4nn_dominates(int m, const double *a, const double *b)
 {
     int better = 0;
     for (int j = 0; j < m; j++) {
@@ -80,7 +80,7 @@ int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank)
     int *front = a4nn_malloc((size_t)n * sizeof *front), *next = a4nn_malloc((size_t)n * sizeof *next);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
-            if (i != j && dominates(m, obj + (size_t)j * m, obj + (size_t)i * m))
+            if (i != j && a4nn_dominates(m, obj + (size_t)j * m, obj + (size_t)i * m))
                 count[i]++;
     int nf = 0, r = 0;
     for (int i = 0; i < n; i++)
@@ -91,7 +91,7 @@ int a4nn_nsga2_sort(int n, int m, const double *obj, int *rank)
         for (int a = 0; a < nf; a++) {
             int i = front[a];
             for (int j = 0; j < n; j++)
-                if (dominates(m, obj + (size_t)i * m, obj + (size_t)j * m) && --count[j] == 0)
+                if (a4nn_dominates(m, obj + (size_t)i * m, obj + (size_t)j * m) && --count[j] == 0)
                     next[nn++] = j, rank[j] = r + 1;
         }
         memcpy(front, next, (size_t)nn * sizeof *front);

@@ -49,60 +49,121 @@ void a4nn_detector_defaults(a4nn_detector *d)
     d->distance = 0.2;
     d->energy_kev = 6.0;
     d->fluence = 1e16;
+    d->beamstop = 2e-3;
+    d->background = 0.002;
+    d->solvent = 0.01;
+    d->gain = 1;
+    d->read_noise = 0;
+    d->jitter = 0.15;
+    d->hit_offset = 0.5;
+}
+
+void a4nn_detector_ideal(a4nn_detector *d)
+{
     d->beamstop = 0;
+    d->background = d->solvent = d->read_noise = d->jitter = d->hit_offset = 0;
+    d->gain = 1;
 }
 
 int a4nn_detector_side(const a4nn_detector *d) { return d->pixels / d->bin; }
 
+/* Orientation-averaged scattering of one water molecule (Debye's formula,
+ * O-H 0.957 A, H-H 1.514 A) relative to q = 0: the shape of the solvent
+ * vapour's background. */
+static double water_profile(double q)
+{
+    double fo = a4nn_form_factor(A4NN_FF_O, q), fh = a4nn_form_factor(A4NN_FF_H, q);
+    double fo0 = a4nn_form_factor(A4NN_FF_O, 0), fh0 = a4nn_form_factor(A4NN_FF_H, 0);
+#define SINC(x) ((x) > 1e-9 ? sin(x) / (x) : 1.0)
+    double s = fo * fo + 2 * fh * fh + 4 * fo * fh * SINC(q * 0.957) + 2 * fh * fh * SINC(q * 1.514);
+    double s0 = fo0 * fo0 + 2 * fh0 * fh0 + 4 * fo0 * fh0 + 2 * fh0 * fh0;
+#undef SINC
+    return s / s0;
+}
+
+/* Every binned pixel is the sum of its bin x bin native pixels, each
+ * evaluated at its own centre (q, solid angle, polarisation, form factors):
+ * binned data are the integral of the unbinned expectation. */
 struct a4nn_xfel {
     a4nn_detector det;
-    int side, npix;
-    double *q;      /* [npix][3] momentum transfer, 1/A */
-    double *scale;  /* [npix] J r_e^2 Omega P, 0 behind the beam stop */
+    int side, npix, sub, nsamp; /* image side, pixels, samples per pixel, samples */
+    double *q;                  /* [nsamp][3] momentum transfer, 1/A */
+    double *scale;              /* [nsamp] J r_e^2 Omega P */
+    uint8_t *masked;            /* [npix] behind the beam stop */
+    float *background;          /* [npix] expected background photons */
     int ntypes, type_of[A4NN_FF_COUNT];
-    float *ff;      /* [ntypes][npix] form factors */
-    int n;          /* scatterers */
-    int *count;     /* [ntypes] scatterers per type */
-    float *xyz;     /* [n][3], grouped by type */
+    float *ff;                  /* [ntypes][nsamp] form factors */
+    int n;                      /* scatterers */
+    int *count;                 /* [ntypes] scatterers per type */
+    float *xyz;                 /* [n][3], grouped by type */
 };
 
 void a4nn_xfel_pixel_q(const a4nn_xfel *x, int row, int col, double q[3])
 {
-    memcpy(q, x->q + 3 * ((size_t)row * x->side + col), sizeof(double) * 3);
+    /* the mean over the pixel's samples (its centre's q for bin 1) */
+    size_t p = (size_t)row * x->side + col;
+    q[0] = q[1] = q[2] = 0;
+    for (int s = 0; s < x->sub; s++)
+        for (int k = 0; k < 3; k++)
+            q[k] += x->q[3 * (p * x->sub + s) + k] / x->sub;
 }
 
 a4nn_xfel *a4nn_xfel_alloc(const a4nn_detector *d, const a4nn_molecule *m, a4nn_error *err)
 {
     if (d->pixels < 4 || d->bin < 1 || d->pixels / d->bin < 2 || !(d->pixel_size > 0) ||
-        !(d->distance > 0) || !(d->energy_kev > 0) || !(d->fluence > 0) || m->n < 1)
+        !(d->distance > 0) || !(d->energy_kev > 0) || !(d->fluence > 0) || m->n < 1 ||
+        !(d->beamstop >= 0) || !(d->background >= 0) || !(d->solvent >= 0) || !(d->gain > 0) ||
+        !(d->read_noise >= 0) || !(d->jitter >= 0) || !(d->hit_offset >= 0))
         return a4nn_errorf(err, "bad detector or molecule (pixels %d, bin %d, pixel size %g m, "
-                                "distance %g m, energy %g keV, fluence %g, %d scatterers)",
+                                "distance %g m, energy %g keV, fluence %g, %d scatterers, "
+                                "beam stop %g m, background %g + %g, gain %g, read noise %g, "
+                                "jitter %g, hit offset %g)",
                            d->pixels, d->bin, d->pixel_size, d->distance, d->energy_kev,
-                           d->fluence, m->n),
+                           d->fluence, m->n, d->beamstop, d->background, d->solvent, d->gain,
+                           d->read_noise, d->jitter, d->hit_offset),
                NULL;
     a4nn_xfel *x = a4nn_calloc(1, sizeof *x);
     x->det = *d;
     x->side = a4nn_detector_side(d);
     x->npix = x->side * x->side;
-    x->q = a4nn_malloc(sizeof(double) * 3 * (size_t)x->npix);
-    x->scale = a4nn_malloc(sizeof(double) * (size_t)x->npix);
+    x->sub = d->bin * d->bin;
+    x->nsamp = x->npix * x->sub;
+    x->q = a4nn_malloc(sizeof(double) * 3 * (size_t)x->nsamp);
+    x->scale = a4nn_malloc(sizeof(double) * (size_t)x->nsamp);
+    x->masked = a4nn_calloc((size_t)x->npix, 1);
+    x->background = a4nn_calloc((size_t)x->npix, sizeof(float));
     const double lambda = HC_KEV_A / d->energy_kev, k = 2 * M_PI / lambda;
-    const double ps = d->pixel_size * d->bin, L = d->distance;
+    const double ps = d->pixel_size, L = d->distance;
     const double J = d->fluence * 1e-8; /* photons per square Angstrom */
-    const double mid = (x->side - 1) / 2.0;
-    for (int r = 0; r < x->side; r++)
-        for (int c = 0; c < x->side; c++) {
-            size_t p = (size_t)r * x->side + c;
+    const int native = x->side * d->bin;     /* the central native pixels in use */
+    const double mid = (native - 1) / 2.0;
+    for (int r = 0; r < native; r++)
+        for (int c = 0; c < native; c++) {
+            size_t p = (size_t)(r / d->bin) * x->side + (size_t)(c / d->bin);
+            size_t smp = p * x->sub + (size_t)(r % d->bin) * d->bin + (size_t)(c % d->bin);
             double px = (c - mid) * ps, py = (r - mid) * ps, rr = sqrt(px * px + py * py + L * L);
             double s[3] = {px / rr, py / rr, L / rr};
-            x->q[3 * p] = k * s[0];
-            x->q[3 * p + 1] = k * s[1];
-            x->q[3 * p + 2] = k * (s[2] - 1);
-            double omega = ps * ps * L / (rr * rr * rr), pol = 1 - s[0] * s[0];
-            double rpix = sqrt((c - mid) * (c - mid) + (r - mid) * (r - mid));
-            x->scale[p] = (d->beamstop > 0 && rpix < d->beamstop) ? 0 : J * R_E * R_E * omega * pol;
+            double *q = x->q + 3 * smp;
+            q[0] = k * s[0];
+            q[1] = k * s[1];
+            q[2] = k * (s[2] - 1);
+            double cos3 = (L / rr) * (L / rr) * (L / rr), pol = 1 - s[0] * s[0];
+            x->scale[smp] = J * R_E * R_E * ps * ps / (L * L) * cos3 * pol;
+            double qa = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2]);
+            x->background[p] += (float)(d->background + d->solvent * cos3 * pol * water_profile(qa));
         }
-    /* group scatterers by type, so each pixel needs one form factor per type */
+    /* a binned pixel any part of which lies in the beam stop's shadow is masked */
+    for (int r = 0; r < x->side; r++)
+        for (int c = 0; c < x->side; c++) {
+            double cx = (c * d->bin + (d->bin - 1) / 2.0 - mid) * ps;
+            double cy = (r * d->bin + (d->bin - 1) / 2.0 - mid) * ps, h = d->bin * ps / 2;
+            double nx = fmax(0, fabs(cx) - h), ny = fmax(0, fabs(cy) - h);
+            if (d->beamstop > 0 && nx * nx + ny * ny < d->beamstop * d->beamstop) {
+                x->masked[(size_t)r * x->side + c] = 1;
+                x->background[(size_t)r * x->side + c] = 0;
+            }
+        }
+    /* group scatterers by type, so each sample needs one form factor per type */
     for (int t = 0; t < A4NN_FF_COUNT; t++)
         x->type_of[t] = -1;
     for (int i = 0; i < m->n; i++)
@@ -118,14 +179,14 @@ a4nn_xfel *a4nn_xfel_alloc(const a4nn_detector *d, const a4nn_molecule *m, a4nn_
         for (int i = 0; i < m->n; i++)
             if (x->type_of[m->type[i]] == g)
                 memcpy(x->xyz + 3 * k2++, m->xyz + 3 * i, sizeof(float) * 3);
-    x->ff = a4nn_malloc(sizeof(float) * (size_t)x->ntypes * (size_t)x->npix);
+    x->ff = a4nn_malloc(sizeof(float) * (size_t)x->ntypes * (size_t)x->nsamp);
     for (int t = 0; t < A4NN_FF_COUNT; t++) {
         int g = x->type_of[t];
         if (g < 0)
             continue;
-        for (int p = 0; p < x->npix; p++) {
+        for (int p = 0; p < x->nsamp; p++) {
             const double *q = x->q + 3 * p;
-            x->ff[(size_t)g * x->npix + p] =
+            x->ff[(size_t)g * x->nsamp + p] =
                 (float)a4nn_form_factor((a4nn_ff_type)t, sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2]));
         }
     }
@@ -136,9 +197,13 @@ void a4nn_xfel_free(a4nn_xfel *x)
 {
     if (!x)
         return;
-    free(x->q), free(x->scale), free(x->ff), free(x->count), free(x->xyz);
+    free(x->q), free(x->scale), free(x->masked), free(x->background), free(x->ff);
+    free(x->count), free(x->xyz);
     free(x);
 }
+
+const float *a4nn_xfel_background(const a4nn_xfel *x) { return x->background; }
+const uint8_t *a4nn_xfel_mask(const a4nn_xfel *x) { return x->masked; }
 
 void a4nn_quaternion_uniform(double u1, double u2, double u3, double q[4])
 {
@@ -158,64 +223,79 @@ static void rotation_matrix(const double q[4], double R[9])
     R[6] = 2 * (x * z - w * y), R[7] = 2 * (y * z + w * x), R[8] = 1 - 2 * (x * x + y * y);
 }
 
-void a4nn_xfel_expected(a4nn_xfel *x, const double q[4], float *out)
+static void rotate(const a4nn_xfel *x, const double q[4], float *rx, float *ry, float *rz)
 {
     double R[9];
     rotation_matrix(q, R);
-    /* per call, so that threads can share one workspace */
-    float *rot = a4nn_malloc(sizeof(float) * 3 * (size_t)x->n);
-    float *rx = rot, *ry = rot + x->n, *rz = rot + 2 * (size_t)x->n;
     for (int i = 0; i < x->n; i++) {
         const float *a = x->xyz + 3 * i;
         rx[i] = (float)(R[0] * a[0] + R[1] * a[1] + R[2] * a[2]);
         ry[i] = (float)(R[3] * a[0] + R[4] * a[1] + R[5] * a[2]);
         rz[i] = (float)(R[6] * a[0] + R[7] * a[1] + R[8] * a[2]);
     }
+}
+
+/* Shared by the fast path and its reference: the expected photons of every
+ * pixel, summed over its samples, with the structure-factor sum given. */
+typedef void (*structure_sum_fn)(float, float, float, const float *, const float *,
+                                 const float *, int, float *, float *);
+
+static void expected_with(a4nn_xfel *x, const double q[4], float *out, structure_sum_fn sum)
+{
+    /* per call, so that threads can share one a4nn_xfel */
+    float *rot = a4nn_malloc(sizeof(float) * 3 * (size_t)x->n);
+    float *rx = rot, *ry = rot + x->n, *rz = rot + 2 * (size_t)x->n;
+    rotate(x, q, rx, ry, rz);
     for (int p = 0; p < x->npix; p++) {
-        if (x->scale[p] == 0) {
-            out[p] = 0;
-            continue;
+        double total = 0;
+        for (int s = 0; s < x->sub && !x->masked[p]; s++) {
+            const size_t smp = (size_t)p * x->sub + s;
+            const double *qv = x->q + 3 * smp;
+            double fr = 0, fi = 0;
+            int off = 0;
+            for (int g = 0; g < x->ntypes; g++) {
+                float re, im;
+                sum((float)qv[0], (float)qv[1], (float)qv[2], rx + off, ry + off, rz + off,
+                    x->count[g], &re, &im);
+                double f = x->ff[(size_t)g * x->nsamp + smp];
+                fr += f * re;
+                fi += f * im;
+                off += x->count[g];
+            }
+            total += x->scale[smp] * (fr * fr + fi * fi);
         }
-        const double *qv = x->q + 3 * p;
-        double fr = 0, fi = 0;
-        int off = 0;
-        for (int g = 0; g < x->ntypes; g++) {
-            float re, im;
-            a4nn_structure_sum((float)qv[0], (float)qv[1], (float)qv[2], rx + off, ry + off,
-                               rz + off, x->count[g], &re, &im);
-            double f = x->ff[(size_t)g * x->npix + p];
-            fr += f * re;
-            fi += f * im;
-            off += x->count[g];
-        }
-        out[p] = (float)(x->scale[p] * (fr * fr + fi * fi));
+        out[p] = (float)total;
     }
     free(rot);
 }
 
+void a4nn_xfel_expected(a4nn_xfel *x, const double q[4], float *out)
+{
+    expected_with(x, q, out, a4nn_structure_sum);
+}
+
+void a4nn_xfel_expected_libmvec(a4nn_xfel *x, const double q[4], float *out)
+{
+    expected_with(x, q, out, a4nn_structure_sum_libmvec);
+}
+
+/* Double precision, one scatterer at a time, libm's sin and cos. */
+static void structure_sum_reference(float qx, float qy, float qz, const float *x, const float *y,
+                                    const float *z, int n, float *re, float *im)
+{
+    double sr = 0, si = 0;
+    for (int j = 0; j < n; j++) {
+        double ph = (double)qx * x[j] + (double)qy * y[j] + (double)qz * z[j];
+        sr += cos(ph);
+        si += sin(ph);
+    }
+    *re = (float)sr;
+    *im = (float)si;
+}
+
 void a4nn_xfel_expected_reference(a4nn_xfel *x, const double q[4], float *out)
 {
-    double R[9];
-    rotation_matrix(q, R);
-    for (int p = 0; p < x->npix; p++) {
-        const double *qv = x->q + 3 * p;
-        double fr = 0, fi = 0;
-        int g = 0, left = x->count[0];
-        for (int i = 0; i < x->n; i++) {
-            while (left == 0)
-                left = x->count[++g];
-            left--;
-            const float *a = x->xyz + 3 * i;
-            double r[3] = {R[0] * a[0] + R[1] * a[1] + R[2] * a[2],
-                           R[3] * a[0] + R[4] * a[1] + R[5] * a[2],
-                           R[6] * a[0] + R[7] * a[1] + R[8] * a[2]};
-            double ph = qv[0] * r[0] + qv[1] * r[1] + qv[2] * r[2];
-            double f = x->ff[(size_t)g * x->npix + p];
-            fr += f * cos(ph);
-            fi += f * sin(ph);
-        }
-        out[p] = (float)(x->scale[p] * (fr * fr + fi * fi));
-    }
+    expected_with(x, q, out, structure_sum_reference);
 }
 
 double a4nn_xfel_mean_intensity(const a4nn_molecule *m, double q, int n, uint64_t seed)
@@ -262,13 +342,31 @@ void a4nn_xfel_poisson(const float *expected, int n, uint64_t seed, long index, 
     gsl_rng_free(r);
 }
 
-void a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4])
+double a4nn_xfel_image(a4nn_xfel *x, uint64_t seed, long index, float *counts, double quat[4])
 {
+    const a4nn_detector *d = &x->det;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, a4nn_xfel_stream_seed(seed, index));
     double u1 = gsl_rng_uniform(r), u2 = gsl_rng_uniform(r), u3 = gsl_rng_uniform(r);
     a4nn_quaternion_uniform(u1, u2, u3, quat);
+    /* the fluence this particle sees: the pulse's (SASE pulses follow a gamma
+     * distribution) times the Gaussian profile where it crosses the beam,
+     * uniformly within hit_offset FWHM of the axis */
+    double f = 1;
+    if (d->jitter > 0)
+        f = gsl_ran_gamma(r, 1 / (d->jitter * d->jitter), d->jitter * d->jitter);
+    if (d->hit_offset > 0)
+        f *= exp(-4 * M_LN2 * d->hit_offset * d->hit_offset * gsl_rng_uniform(r));
     a4nn_xfel_expected(x, quat, counts);
+    for (int p = 0; p < x->npix; p++)
+        counts[p] = (float)(f * counts[p]) + x->background[p];
     poisson(r, counts, x->npix, counts);
+    if (d->gain != 1 || d->read_noise > 0) /* an integrating detector; a zero threshold */
+        for (int p = 0; p < x->npix; p++)
+            if (!x->masked[p]) {
+                double v = d->gain * counts[p] + gsl_ran_gaussian(r, d->read_noise * d->bin);
+                counts[p] = v > 0 ? (float)v : 0.0f;
+            }
     gsl_rng_free(r);
+    return f * d->fluence;
 }

@@ -3,6 +3,7 @@
  * its share of the images; every image depends only on (seed, image index),
  * so the file holds the same data for any number of ranks. */
 #include <errno.h>
+#include <gsl/gsl_version.h>
 #include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
@@ -22,7 +23,7 @@ typedef struct {
     long n_train, n_test;
     uint64_t seed;
     double hinge;
-    int chunk;
+    int chunk, force, same_orientations;
     a4nn_detector det;
 } options;
 
@@ -42,13 +43,27 @@ static void usage(FILE *f)
             "  --pixel-size M         unbinned pixel size in metres (default 600e-6)\n"
             "  --distance M           detector distance in metres (default 0.2)\n"
             "  --energy KEV           photon energy in keV (default 6)\n"
-            "  --beamstop R           beam-stop radius in image pixels (default 0: none)\n"
+            "  --beamstop M           radius of the beam stop's shadow in metres; binned pixels\n"
+            "                         touching it are masked (default 2e-3; 0: none)\n"
+            "  --background B         flat background, photons per native pixel (default 0.002)\n"
+            "  --solvent S            water-vapour scattering, photons per native pixel near\n"
+            "                         q = 0 (default 0.01)\n"
+            "  --gain G               detector units per photon (default 1: photon counting)\n"
+            "  --read-noise R         rms read noise per native pixel, detector units (default 0)\n"
+            "  --jitter J             relative rms of the pulse fluence (default 0.15)\n"
+            "  --hit-offset H         particles cross the beam uniformly within H FWHM of its\n"
+            "                         Gaussian profile's centre (default 0.5; 0: all at the centre)\n"
+            "  --ideal                all of the above off: the bare physics\n"
             "  --pdb A.pdb --pdb B.pdb  the two conformations (default: built-in EF2-like\n"
             "                         model, domains III-V turned by --hinge degrees)\n"
             "  --hinge DEG            hinge angle of the built-in model, nonzero (default 30)\n"
             "  --names A,B            class names (default 1n0u-like,1n0vc-like)\n"
-            "  --seed S               seed of orientations and noise (default 1)\n"
-            "  --preview DIR          write PNG previews (log scale) of sample patterns\n");
+            "  --seed S               seed of orientations and noise (default 1); files of\n"
+            "                         different fluence get independent orientations\n"
+            "  --same-orientations    the same orientations at every fluence for one seed\n"
+            "  --preview DIR          write PNG previews (log scale) of sample patterns\n"
+            "  --force                overwrite FILE.h5 if it exists\n"
+            "  --version              version and build features\n");
 }
 
 static double num(const char *opt, const char *v, double lo, double hi)
@@ -87,8 +102,30 @@ static void parse(int argc, char **argv, options *o)
             usage(stdout);
             exit(0);
         }
+        if (!strcmp(a, "--version")) {
+            printf("%s (MPI, parallel HDF5 %d.%d.%d, OpenMP %d, GSL %s, %s kernel)\n", GENERATOR,
+                   H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE, _OPENMP, GSL_VERSION,
+#ifdef __AVX512F__
+                   "AVX-512"
+#elif defined(__AVX2__)
+                   "AVX2"
+#else
+                   "SSE"
+#endif
+            );
+            exit(0);
+        }
         if (!strcmp(a, "--full")) {
             o->n_train = 63508, o->n_test = 15876;
+            continue;
+        }
+        if (!strcmp(a, "--force") || !strcmp(a, "--same-orientations") || !strcmp(a, "--ideal")) {
+            if (a[2] == 'f')
+                o->force = 1;
+            else if (a[2] == 's')
+                o->same_orientations = 1;
+            else
+                a4nn_detector_ideal(&o->det);
             continue;
         }
         if (i + 1 >= argc)
@@ -103,7 +140,13 @@ static void parse(int argc, char **argv, options *o)
         else if (!strcmp(a, "--pixel-size")) o->det.pixel_size = num(a, v, 1e-7, 1);
         else if (!strcmp(a, "--distance")) o->det.distance = num(a, v, 1e-3, 100);
         else if (!strcmp(a, "--energy")) o->det.energy_kev = num(a, v, 0.1, 100);
-        else if (!strcmp(a, "--beamstop")) o->det.beamstop = num(a, v, 0, 1e4);
+        else if (!strcmp(a, "--beamstop")) o->det.beamstop = num(a, v, 0, 1);
+        else if (!strcmp(a, "--background")) o->det.background = num(a, v, 0, 1e6);
+        else if (!strcmp(a, "--solvent")) o->det.solvent = num(a, v, 0, 1e6);
+        else if (!strcmp(a, "--gain")) o->det.gain = num(a, v, 1e-6, 1e6);
+        else if (!strcmp(a, "--read-noise")) o->det.read_noise = num(a, v, 0, 1e6);
+        else if (!strcmp(a, "--jitter")) o->det.jitter = num(a, v, 0, 10);
+        else if (!strcmp(a, "--hit-offset")) o->det.hit_offset = num(a, v, 0, 10);
         else if (!strcmp(a, "--hinge")) o->hinge = num(a, v, -180, 180);
         else if (!strcmp(a, "--seed")) o->seed = (uint64_t)whole(a, v, 0, 9000000000000000LL);
         else if (!strcmp(a, "--preview")) o->preview = v;
@@ -129,6 +172,8 @@ static void parse(int argc, char **argv, options *o)
                  "angle in degrees)");
     if (o->det.pixels / o->det.bin < 2)
         a4nn_die("xfelsim: --pixels %d with --bin %d leaves no image", o->det.pixels, o->det.bin);
+    if (!o->force && access(o->out, F_OK) == 0)
+        a4nn_die("xfelsim: %s exists (--force overwrites it)", o->out);
 }
 
 #define H5_CHECK(call)                                                                      \
@@ -190,6 +235,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     options o;
     parse(argc, argv, &o);
+    MPI_Barrier(MPI_COMM_WORLD); /* every rank has seen whether the output exists */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     a4nn_error err;
     a4nn_molecule mol[2];
@@ -220,7 +266,12 @@ int main(int argc, char **argv)
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
 
-    double train_log_sum = 0, train_log_sq = 0, photons = 0;
+    /* the streams: one per (seed, fluence) unless the orientations are shared */
+    uint64_t fluence_bits;
+    memcpy(&fluence_bits, &o.det.fluence, sizeof fluence_bits);
+    const uint64_t stream = o.same_orientations ? o.seed : a4nn_seed_mix(o.seed, fluence_bits);
+    double train_log_sum = 0, train_log_sq = 0, photons = 0, next_report = 0.1;
+    double last_report = a4nn_now();
     long total_images = o.n_train + o.n_test;
     int tty = rank == 0 && isatty(2);
     double t0 = a4nn_now();
@@ -240,6 +291,8 @@ int main(int argc, char **argv)
         hid_t di = H5Dcreate2(g, "images", H5T_IEEE_F32LE, s4, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         hid_t dl = H5Dcreate2(g, "labels", H5T_STD_U8LE, s1, H5P_DEFAULT, plain_dcpl, H5P_DEFAULT);
         hid_t dq = H5Dcreate2(g, "orientations", H5T_IEEE_F64LE, s2, H5P_DEFAULT, plain_dcpl, H5P_DEFAULT);
+        hid_t df = H5Dcreate2(g, "pulse_fluence", H5T_IEEE_F64LE, s1, H5P_DEFAULT, plain_dcpl, H5P_DEFAULT);
+        H5_CHECK(df);
         H5_CHECK(di);
         H5_CHECK(dl);
         H5_CHECK(dq);
@@ -252,6 +305,7 @@ int main(int argc, char **argv)
         float *img = a4nn_malloc(sizeof(float) * npix * (size_t)per_round);
         uint8_t *lab = a4nn_malloc((size_t)per_round);
         double *quat = a4nn_malloc(sizeof(double) * 4 * (size_t)per_round);
+        double *pulse = a4nn_malloc(sizeof(double) * (size_t)per_round);
         double *stats = a4nn_calloc((size_t)(hi - lo) * 3 + 1, sizeof(double));
         for (long r = 0; r < rounds; r++) {
             long s = lo + r * per_round, e = s + per_round < hi ? s + per_round : hi;
@@ -260,7 +314,7 @@ int main(int argc, char **argv)
             for (long i = 0; i < m; i++) {
                 long idx = s + i;
                 int label = (int)(idx % 2);
-                a4nn_xfel_image(sim[label], o.seed, base + idx, img + (size_t)i * npix, quat + 4 * i);
+                pulse[i] = a4nn_xfel_image(sim[label], stream, base + idx, img + (size_t)i * npix, quat + 4 * i);
                 lab[i] = (uint8_t)label;
                 double ls = 0, lq = 0, ph = 0;
                 for (size_t p = 0; p < npix; p++) {
@@ -286,14 +340,31 @@ int main(int argc, char **argv)
             H5_CHECK(H5Dwrite(di, H5T_NATIVE_FLOAT, ms4, fs4, dxpl, img));
             H5_CHECK(H5Dwrite(dl, H5T_NATIVE_UINT8, ms1, fs1, dxpl, lab));
             H5_CHECK(H5Dwrite(dq, H5T_NATIVE_DOUBLE, ms2, fs2, dxpl, quat));
+            hid_t fs1b = H5Dget_space(df);
+            if (m)
+                H5Sselect_hyperslab(fs1b, H5S_SELECT_SET, off, NULL, cnt, NULL);
+            else
+                H5Sselect_none(fs1b);
+            H5_CHECK(H5Dwrite(df, H5T_NATIVE_DOUBLE, ms1, fs1b, dxpl, pulse));
+            H5Sclose(fs1b);
             H5Sclose(fs4), H5Sclose(fs1), H5Sclose(fs2), H5Sclose(ms4), H5Sclose(ms1), H5Sclose(ms2);
-            if (tty) {
+            if (rank == 0) { /* a bar on a terminal; in a log a line every 10 % or 30 s */
                 long done = base + (e - lo) * nranks;
-                double el = a4nn_now() - t0, frac = (double)done / total_images;
-                int bar = (int)(40 * frac);
-                fprintf(stderr, "\r%s [%.*s%*s] %3.0f%%  %.0f images/s  ", split, bar,
-                        "########################################", 40 - bar, "", 100 * frac,
-                        done / (el > 0 ? el : 1));
+                double now = a4nn_now(), el = now - t0, frac = (double)done / total_images;
+                double rate = done / (el > 0 ? el : 1);
+                if (tty) {
+                    int bar = (int)(40 * frac);
+                    fprintf(stderr, "\r%s [%.*s%*s] %3.0f%%  %.0f images/s  ", split, bar,
+                            "########################################", 40 - bar, "",
+                            100 * frac, rate);
+                } else if (frac >= next_report || now - last_report >= 30) {
+                    fprintf(stderr, "a4nn-xfelsim: %s: %ld of %ld images (%.0f%%), %.0f images/s, "
+                                    "%.0f s left\n", o.out, done, total_images, 100 * frac, rate,
+                            (total_images - done) / (rate > 0 ? rate : 1));
+                    while (next_report <= frac)
+                        next_report += 0.1;
+                    last_report = now;
+                }
             }
         }
         /* statistics summed in image order on rank 0: independent of the rank count */
@@ -313,7 +384,8 @@ int main(int argc, char **argv)
                 photons += all[3 * i + 2];
             }
         free(all), free(counts), free(displs), free(stats), free(img), free(lab), free(quat);
-        H5Dclose(di), H5Dclose(dl), H5Dclose(dq);
+        free(pulse);
+        H5Dclose(di), H5Dclose(dl), H5Dclose(dq), H5Dclose(df);
         H5Sclose(s4), H5Sclose(s1), H5Sclose(s2), H5Pclose(dcpl), H5Gclose(g);
     }
     if (tty)
@@ -325,15 +397,31 @@ int main(int argc, char **argv)
     double stdv = sqrt(var > 1e-12 ? var : 1e-12), mean_ph = st[2] / (double)total_images;
 
     /* attributes: written by every rank (collective metadata) */
-    attr(file, "beam_intensity", H5T_NATIVE_DOUBLE, &o.det.fluence);
-    attr(file, "photon_energy_kev", H5T_NATIVE_DOUBLE, &o.det.energy_kev);
-    attr(file, "detector_distance_m", H5T_NATIVE_DOUBLE, &o.det.distance);
-    attr(file, "pixel_size_m", H5T_NATIVE_DOUBLE, &o.det.pixel_size);
+    const struct {
+        const char *name;
+        const double *v;
+    } settings[] = {
+        {"beam_intensity", &o.det.fluence},
+        {"photon_energy_kev", &o.det.energy_kev},
+        {"detector_distance_m", &o.det.distance},
+        {"pixel_size_m", &o.det.pixel_size},
+        {"beamstop_radius_m", &o.det.beamstop},
+        {"background_photons_per_pixel", &o.det.background},
+        {"solvent_photons_per_pixel", &o.det.solvent},
+        {"detector_gain", &o.det.gain},
+        {"read_noise", &o.det.read_noise},
+        {"fluence_jitter", &o.det.jitter},
+        {"hit_offset_fwhm", &o.det.hit_offset},
+    };
+    for (size_t k = 0; k < A4NN_ARRAY_LEN(settings); k++)
+        attr(file, settings[k].name, H5T_NATIVE_DOUBLE, settings[k].v);
     attr(file, "detector_pixels", H5T_NATIVE_INT, &o.det.pixels);
     attr(file, "binning", H5T_NATIVE_INT, &o.det.bin);
-    attr(file, "beamstop_radius", H5T_NATIVE_DOUBLE, &o.det.beamstop);
+    if (!o.pdb[0])
+        attr(file, "hinge_deg", H5T_NATIVE_DOUBLE, &o.hinge);
     unsigned long long seed = o.seed;
     attr(file, "seed", H5T_NATIVE_ULLONG, &seed);
+    attr(file, "same_orientations", H5T_NATIVE_INT, &o.same_orientations);
     attr(file, "mean_photons", H5T_NATIVE_DOUBLE, &mean_ph);
     attr(file, "norm_mean", H5T_NATIVE_DOUBLE, &mean);
     attr(file, "norm_std", H5T_NATIVE_DOUBLE, &stdv);
@@ -357,7 +445,7 @@ int main(int argc, char **argv)
         float *img = a4nn_malloc(sizeof(float) * npix);
         double q[4];
         for (long i = 0; i < 6 && i < o.n_train; i++) {
-            a4nn_xfel_image(sim[i % 2], o.seed, i, img, q);
+            a4nn_xfel_image(sim[i % 2], stream, i, img, q);
             char path[4096];
             snprintf(path, sizeof path, "%s/%s-%.0e-%ld.png", o.preview, o.names[i % 2], o.det.fluence, i);
             write_png(path, img, side);

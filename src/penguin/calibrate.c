@@ -1,0 +1,158 @@
+/* The front policy: population-informed, Pareto-aware stopping.
+ *
+ * A model's final accuracy is predicted from its partial curve by a linear
+ * least-squares calibration (GSL) against the models of the same search that
+ * already reached the budget: final ~ b0 + b1 best-so-far(e) + b2 mean of the
+ * last two accuracies(e), fitted on those models' curves cut at the same
+ * epoch e. Its uncertainty is the calibration's prediction interval
+ * (residual variance plus the coefficients' covariance, Student t), which
+ * shrinks as more models finish, never below the validation noise measured
+ * on the finished curves (their last two epochs). A model stops as soon as
+ * the optimistic end of that interval, plus the noise, cannot enter the
+ * current Pareto front (accuracy up, MFLOPs down); its fitness is then the
+ * calibrated prediction. Until `calibrate_after` models have finished,
+ * nothing stops. A model at chance level is judged only against finished
+ * models that were also at chance at that epoch: a flat start predicts
+ * nothing by itself, so it stops only where the search has seen enough
+ * models come out of such a start to know. */
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <string.h>
+
+#include "penguin_internal.h"
+
+#define N_FEATURES 3
+/* accuracy within this many points of chance level counts as "at chance":
+ * wider than the binomial noise of 100+ validation images around 50 % */
+#define CHANCE_BAND 5.0
+
+static void features(const double *acc, int e, double *x)
+{
+    x[0] = 1;
+    x[1] = a4nn_penguin_best_so_far(acc, e + 1);
+    x[2] = e > 0 ? 0.5 * (acc[e] + acc[e - 1]) : acc[e];
+}
+
+/* Validation noise of one accuracy near the end of training: the pooled
+ * standard deviation of the last two epochs' difference over sqrt 2. */
+static double validation_noise(const a4nn_penguin *p)
+{
+    const int b = p->cfg.budget;
+    if (b < 2 || p->n_finished == 0)
+        return 0;
+    double ss = 0;
+    for (int k = 0; k < p->n_finished; k++) {
+        const double *c = a4nn_penguin_finished(p, k);
+        ss += (c[b - 1] - c[b - 2]) * (c[b - 1] - c[b - 2]);
+    }
+    return sqrt(ss / p->n_finished / 2);
+}
+
+/* The calibrated prediction of the final accuracy of a curve cut at epoch e
+ * (acc[0..e]), from the finished curves in the same state (at chance or
+ * not): mean, standard error of prediction and degrees of freedom. Returns 0
+ * when too few finished curves are comparable. */
+static int calibrate(const a4nn_penguin *p, const double *acc, int e, double *mu, double *sigma,
+                     int *dof)
+{
+    const int b = p->cfg.budget, K = p->n_finished;
+    const double chance_top = p->cfg.chance + CHANCE_BAND;
+    const int at_chance = a4nn_penguin_best_so_far(acc, e + 1) < chance_top;
+    int *use = a4nn_malloc(sizeof(int) * (size_t)(K ? K : 1)), k = 0;
+    for (int i = 0; i < K; i++) {
+        const double *c = a4nn_penguin_finished(p, i);
+        if ((a4nn_penguin_best_so_far(c, e + 1) < chance_top) == at_chance)
+            use[k++] = i;
+    }
+    int ok = k >= p->cfg.calibrate_after;
+    if (ok && at_chance) {
+        /* nothing to regress on: the finals of the comparable models */
+        double s = 0, ss = 0;
+        for (int i = 0; i < k; i++) {
+            double y = a4nn_penguin_finished(p, use[i])[b - 1];
+            s += y;
+            ss += y * y;
+        }
+        *mu = s / k;
+        double var = k > 1 ? fmax(0, (ss - s * s / k) / (k - 1)) : 0;
+        *sigma = sqrt(var * (1 + 1.0 / k));
+        *dof = k - 1;
+    } else if (ok) {
+        /* two features until there are enough models for three */
+        const int nf = k >= 4 * N_FEATURES ? N_FEATURES : 2;
+        gsl_matrix *X = gsl_matrix_alloc((size_t)k, (size_t)nf);
+        gsl_vector *y = gsl_vector_alloc((size_t)k), *c = gsl_vector_alloc((size_t)nf);
+        gsl_matrix *cov = gsl_matrix_alloc((size_t)nf, (size_t)nf);
+        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc((size_t)k, (size_t)nf);
+        double x[N_FEATURES], chisq;
+        for (int i = 0; i < k; i++) {
+            const double *cv = a4nn_penguin_finished(p, use[i]);
+            features(cv, e, x);
+            for (int j = 0; j < nf; j++)
+                gsl_matrix_set(X, (size_t)i, (size_t)j, x[j]);
+            gsl_vector_set(y, (size_t)i, cv[b - 1]);
+        }
+        /* rank-deficient designs (identical curves) are fine: the SVD drops
+         * the null directions */
+        gsl_multifit_linear(X, y, c, cov, &chisq, w);
+        features(acc, e, x);
+        gsl_vector_view xv = gsl_vector_view_array(x, (size_t)nf);
+        double est, est_err;
+        gsl_multifit_linear_est(&xv.vector, c, cov, &est, &est_err);
+        *dof = k - nf;
+        *mu = est;
+        *sigma = sqrt(chisq / *dof + est_err * est_err);
+        ok = isfinite(est) && isfinite(*sigma);
+        gsl_multifit_linear_free(w);
+        gsl_matrix_free(X);
+        gsl_matrix_free(cov);
+        gsl_vector_free(y);
+        gsl_vector_free(c);
+    }
+    free(use);
+    return ok;
+}
+
+static void front_defaults(a4nn_penguin_config *c)
+{
+    if (c->z < 0)
+        c->z = 2;
+}
+
+static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
+                         const a4nn_front *front, a4nn_penguin_decision *out)
+{
+    const a4nn_penguin_config *cfg = &p->cfg;
+    const int e = m->n - 1;
+    if (e + 1 >= cfg->budget || !isfinite(m->acc[e]))
+        return; /* it has trained to the budget */
+    double mu, sigma;
+    int dof;
+    if (!calibrate(p, m->acc, e, &mu, &sigma, &dof))
+        return;
+    const double noise = validation_noise(p);
+    sigma = fmax(sigma, noise);
+    mu = fmin(100, fmax(0, mu));
+    m->pred[e] = mu;
+    m->sigma[e] = sigma;
+    if (!front || front->n == 0 || !isfinite(mflops))
+        return;
+    /* the optimistic end: the one-sided level of z standard normal errors,
+     * as a Student t quantile for the calibration's few degrees of freedom */
+    const double t = gsl_cdf_tdist_Pinv(gsl_cdf_ugaussian_P(cfg->z), dof);
+    double best_case = fmax(mu + t * sigma, a4nn_penguin_best_so_far(m->acc, m->n)) + noise;
+    if (best_case > 100) /* no accuracy beats 100 % */
+        best_case = 100;
+    if (!a4nn_front_would_enter(front, mflops, best_case)) {
+        m->converged_epoch = e;
+        m->fitness = mu;
+    }
+}
+
+const a4nn_policy a4nn_policy_front = {
+    "front",
+    "calibrated on the search's finished models; stop once it cannot reach the front",
+    front_defaults, NULL, NULL, front_decide, NULL};
