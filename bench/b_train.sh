@@ -36,18 +36,20 @@ $PY -c 'import torch' 2>/dev/null || have_torch=0
 peak=$("$B"/bench/bench_train --sgemm --threads "$THREADS" | sed 's/.*sgemm_gflops=\([0-9.]*\).*/\1/')
 echo "OpenBLAS sgemm on $THREADS threads: $peak GFLOP/s (the practical limit)"
 echo "% sgemm: training GFLOP/s with a multiply-add as 2 FLOPs (as sgemm's 2n^3), over sgemm GFLOP/s"
-printf '%-8s %-34s %9s %11s %11s %8s %8s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm"
+echo "cpu ratio: the same ratio per second of each process's CPU time (less sensitive to other load)"
+printf '%-8s %-34s %9s %11s %11s %8s %8s %9s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm" "cpu ratio"
 kv() { # kv KEY LINE: the value of KEY=value in a line of key=value pairs
   tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1
 }
 run_case() { # name genome size channels batch
-  local out tout ips gf mf params tparams tips ratio frac
+  local out tout ips gf mf params tparams tips ratio frac cips tcips cratio
   out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS") ||
     { echo "b_train: bench_train failed for case $1: $out"; exit 1; }
   ips=$(kv images_per_s "$out")
   gf=$(kv train_gflops "$out")
   mf=$(kv mflops "$out")
   params=$(kv params "$out")
+  cips=$(kv cpu_images_per_s "$out")
   frac=$(awk -v g="$gf" -v p="$peak" 'BEGIN{printf "%.1f", 100*g/p}')
   if [[ $have_torch == 1 ]]; then
     tout=$($PY bench/torch_train.py --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS") ||
@@ -58,11 +60,13 @@ run_case() { # name genome size channels batch
       exit 1
     fi
     tips=$(kv images_per_s "$tout")
+    tcips=$(kv cpu_images_per_s "$tout")
     ratio=$(awk -v a="$ips" -v b="$tips" 'BEGIN{printf "%.2fx", a/b}')
+    cratio=$(awk -v a="$cips" -v b="$tcips" 'BEGIN{printf "%.2fx", a/b}')
   else
-    tips="SKIPPED"; ratio="(no python3-torch)"
+    tips="SKIPPED"; ratio="(no python3-torch)"; cratio="-"
   fi
-  printf '%-8s %-34s %9.2f %11.1f %11s %8s %8s\n' "$1" "$3 C=$4 batch $5" "$mf" "$ips" "$tips" "$ratio" "$frac"
+  printf '%-8s %-34s %9.2f %11.1f %11s %8s %8s %9s\n' "$1" "$3 C=$4 batch $5" "$mf" "$ips" "$tips" "$ratio" "$frac" "$cratio"
 }
 run_case lowest "${G[0]}" 127x127 24 32
 run_case median "${G[1]}" 127x127 24 32

@@ -138,7 +138,8 @@ struct a4nn_backend {
     void (*destroy)(void *ctx);
 };
 
-/* CPU backend: im2col/GEMM convolutions on OpenBLAS, OpenMP over the batch.
+/* CPU backend: direct 3x3 convolutions for up to 128 channels, OpenBLAS
+ * GEMMs otherwise, fused BatchNorm + ReLU, OpenMP over the batch.
  * n_threads <= 0 uses all cores. */
 a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err);
 #ifdef A4NN_CUDA
