@@ -100,13 +100,18 @@ a4nn_job_output() {
   exec >>"$dir/$name" 2>&1
 }
 
-# 1 when DIR holds a run that can be resumed.
-a4nn_job_has_state() { [[ -f $1/commons.h5 || -d $1/checkpoints ]]; }
+# 1 when DIR holds a run that can be resumed: a run exists once its
+# commons.h5 does (a start that failed before leaves only checkpoints/ or
+# config.ini, and is started again, not resumed).
+a4nn_job_has_state() { [[ -f $1/commons.h5 ]]; }
 
 _a4nn_job_signal() {
   local sig=$1
   A4NN_JOB_SIGNALLED=$sig
   a4nn_job_log "got SIG$sig: asking the search to checkpoint"
+  # mpirun ends the job at once on TERM (exit 1, ranks killed after 1 s) but
+  # forwards USR1 to every rank, which a4nn treats like TERM
+  [[ $A4NN_LAUNCHER == mpirun ]] && sig=USR1
   [[ -n ${A4NN_JOB_PID:-} ]] && kill -"$sig" "$A4NN_JOB_PID" 2>/dev/null
 }
 

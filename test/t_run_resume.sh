@@ -27,15 +27,16 @@ kids=$(pgrep -P $pid)
 kill -9 $kids $pid 2>/dev/null; wait $pid 2>/dev/null
 for k in $kids; do while kill -0 "$k" 2>/dev/null; do sleep 0.05; done; done
 done_before=$(rows "$TMP/k9")
-in_commons=$(h5ls "$TMP/k9/commons.h5/models" | wc -l)
-echo "killed after $done_before models ($in_commons in the commons)"
+h5dump -H "$TMP/k9/commons.h5" >/dev/null || fail "h5dump cannot read the commons after kill -9"
+echo "killed after $done_before models"
 [[ $done_before -lt 24 ]] || fail "run finished before the kill"
 run 4 "$A4NN" run --resume "$TMP/k9" --quiet || fail "resume after kill -9 failed"
 check_once "$TMP/k9/results.csv" 24
 diff <(stable_results "$TMP/ref/results.csv") <(stable_results "$TMP/k9/results.csv") \
   || fail "resumed results differ from the uninterrupted run"
 reused=$(grep -c "(from the commons)" "$TMP/k9/run.log")
-[[ $reused -eq $in_commons ]] || fail "$reused models reused from the commons, want all $in_commons finished ones"
+# every model in results.csv was in the commons (journal) first
+[[ $reused -ge $done_before ]] || fail "$reused models reused from the commons, want all $done_before finished ones"
 
 # ---- one worker rank dies: the job ends, nothing written is lost ----
 mpirun --oversubscribe -np 5 "$A4NN" run "${common[@]}" --run.dir="$TMP/dead" >"$TMP/dead.out" 2>&1 & pid=$!

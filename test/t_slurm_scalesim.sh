@@ -34,12 +34,13 @@ cmp -s "$tmp/a.csv" "$tmp/c.csv" && fail "seed 2 gave seed 1's table"
 s --workers 4,16,64 --gens 5 --seeds 1,2 --csv "$tmp/s.csv" --svg "$tmp/s.svg" 2>"$tmp/slog" || fail "--seeds 1,2 failed"
 grep -q 'utilisation min .* over 2 seeds' "$tmp/slog" || fail "--seeds: no min/mean summary: $(cat "$tmp/slog")"
 s --workers 16 --gens 5 --mode async --no-penguin --csv "$tmp/np.csv" 2>/dev/null || fail "--no-penguin failed"
-# analytics: 0.7 s per fit saturates one rank at 64 workers (fits arrive
-# faster than that for most of the run with the search's own genomes), four
+# analytics (seed policy): 0.7 s per fit saturates one rank at 64 workers
+# (fits arrive faster than that for most of the run with the search's own
+# genomes), four
 # ranks keep up; no service time at all: STOP arrives at once
 for v in "1 0.7" "4 0.7" "1 0"; do
   set -- $v
-  s --workers 64 --gens 5 --mode async --analytics "$1" --fit-cost "$2" --msg-cost "$([[ $2 == 0 ]] && echo 0 || echo 0.00002)" \
+  s --workers 64 --gens 5 --mode async --penguin policy=seed --analytics "$1" --fit-cost "$2" --msg-cost "$([[ $2 == 0 ]] && echo 0 || echo 0.00002)" \
     --csv "$tmp/an$1-$2.csv" --trace "$tmp/an$1-$2.trace" 2>/dev/null || fail "--analytics $1 --fit-cost $2 failed"
 done
 cat "$tmp/a.csv"

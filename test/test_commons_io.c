@@ -1,5 +1,9 @@
 /* commons: models written and read back, reopen for resume, checkpoints. */
+#include <fcntl.h>
+#include <hdf5.h>
 #include <math.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "a4nn/commons.h"
 #include "testutil.h"
@@ -29,6 +33,17 @@ static void make_record(a4nn_model_record *r, int id, int n)
     r->preds = calloc((size_t)(r->n_preds + 1), sizeof *r->preds);
     for (int k = 0; k < r->n_preds; k++)
         r->preds[k] = (a4nn_pred_row){k + 3, 80 + k, 0.5, k == r->n_preds - 1};
+}
+
+/* Writes a made-up model id with n epochs to c. */
+static int add_model(a4nn_commons *c, int id, int n)
+{
+    a4nn_model_record r;
+    a4nn_error err;
+    make_record(&r, id, n);
+    int rc = a4nn_commons_write_model(c, &r, &err);
+    a4nn_model_record_free(&r);
+    return rc;
 }
 
 static void test_models_roundtrip(void **state)
@@ -112,10 +127,7 @@ static void test_models_roundtrip(void **state)
     }
     free(got);
     /* a model can be added after reopening */
-    a4nn_model_record r;
-    make_record(&r, 20, 2);
-    assert_int_equal(a4nn_commons_write_model(c, &r, &err), A4NN_OK);
-    a4nn_model_record_free(&r);
+    assert_int_equal(add_model(c, 20, 2), A4NN_OK);
     assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++)
@@ -178,11 +190,83 @@ static void test_checkpoints(void **state)
     rmdir(dir);
 }
 
+/* A process that dies without closing the commons (kill -9, lost node):
+ * commons.h5 is still a valid HDF5 file (the last snapshot), the journal
+ * holds the finished models, a torn last record is dropped, and a reopen
+ * folds the rest in. */
+static void test_crash_keeps_journal(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a4nn-commons-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], jpath[256];
+    snprintf(path, sizeof path, "%s/commons.h5", dir);
+    snprintf(jpath, sizeof jpath, "%s/commons.journal", dir);
+    setenv("A4NN_COMMONS_SNAPSHOT_SECONDS", "1e9", 1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        a4nn_error err;
+        a4nn_commons *c = a4nn_commons_create(path, "[run]\nseed = 5\n", 5, &err);
+        for (int i = 0; c && i < 3; i++)
+            if (add_model(c, i, 6) != A4NN_OK)
+                _exit(2);
+        _exit(c ? 0 : 1); /* dies without closing */
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unsetenv("A4NN_COMMONS_SNAPSHOT_SECONDS");
+    /* the snapshot is a complete HDF5 file without the models yet */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    H5G_info_t gi;
+    assert_true(H5Gget_info_by_name(f, "/models", &gi, H5P_DEFAULT) >= 0);
+    assert_int_equal((int)gi.nlinks, 0);
+    H5Fclose(f);
+    /* a record torn in half by the crash */
+    int fd = open(jpath, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    const char torn[] = "A4NJ\x01\x00\x00\x00 half a record";
+    assert_int_equal(write(fd, torn, sizeof torn), (ssize_t)sizeof torn);
+    close(fd);
+    a4nn_error err;
+    a4nn_commons *c = a4nn_commons_open(path, &err);
+    assert_non_null(c);
+    a4nn_model_record *got;
+    int n;
+    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(got[i].id, i);
+        assert_int_equal(got[i].n_epochs, 6);
+        assert_true(got[i].epochs[5].val_acc == 45);
+        a4nn_model_record_free(&got[i]);
+    }
+    free(got);
+    /* the next record follows the valid ones, not the torn bytes */
+    assert_int_equal(add_model(c, 3, 4), A4NN_OK);
+    assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
+    c = a4nn_commons_open(path, &err);
+    assert_non_null(c);
+    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++)
+        a4nn_model_record_free(&got[i]);
+    free(got);
+    assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
+    assert_int_equal(access(jpath, F_OK), -1); /* a closed commons leaves no journal */
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_models_roundtrip),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_crash_keeps_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,8 @@ static void make_file(const char *path, variant v)
         H5Tset_size(t, 8);
         s = H5Screate(H5S_SCALAR);
         a = H5Acreate2(f, "norm_mean", t, s, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, t, "1.2");
+        const char text[8] = "1.2"; /* the attribute's full 8 bytes */
+        H5Awrite(a, t, text);
         H5Aclose(a), H5Sclose(s), H5Tclose(t);
     }
     /* optional attributes as a 1-element array and an integer: both accepted */

@@ -7,10 +7,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "a4nn/penguin.h"
 #include "a4nn/util.h"
 
 #define A4NN_PATH_MAX 1024
 #define A4NN_PENGUIN_KEYS_MAX 16
+/* models one search may evaluate (ids and the dispatched list stay bounded) */
+#define A4NN_MAX_MODELS 10000000
 
 typedef enum { A4NN_MODE_GENERATIONAL = 0, A4NN_MODE_ASYNC = 1 } a4nn_run_mode;
 typedef enum {
@@ -66,12 +69,16 @@ int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err);
 /* Applies one "--section.key=value" argument ("--penguin=on|off" is
  * penguin.enabled). */
 int a4nn_config_override(a4nn_config *c, const char *arg, a4nn_error *err);
-/* Cross-key checks (e.g. replay needs replay_curves). */
+/* Cross-key checks (e.g. replay needs replay_curves), derived counts (models
+ * at most A4NN_MAX_MODELS) and genome length (n_phases x n_nodes). */
 int a4nn_config_validate(const a4nn_config *c, a4nn_error *err);
 /* Writes the fully resolved configuration as INI text (readable back). */
 void a4nn_config_write(const a4nn_config *c, FILE *out);
 /* The same text in a malloc'd string. */
 char *a4nn_config_text(const a4nn_config *c);
+/* The PENGUIN configuration of a run: defaults, budget = train.epochs, then
+ * the [penguin] keys. */
+int a4nn_config_penguin(const a4nn_config *c, a4nn_penguin_config *pc, a4nn_error *err);
 /* Total number of models a search evaluates: pop_size + n_offspring * n_gens
  * (without a compute budget, which replaces the count). */
 int a4nn_config_total_models(const a4nn_config *c);

@@ -43,4 +43,11 @@ int a4nn_dataset_read(const char *path, const char *split, long start, long coun
                       a4nn_split *out, a4nn_error *err);
 void a4nn_split_free(a4nn_split *s);
 
+/* Everything a run will read, checked before it starts: image size (at least
+ * 4x4), the counts used (train_count / val_count, < 0: the whole split)
+ * within the file, at least 2 training and 1 validation images, every pixel
+ * a photon count, labels 0 or 1, both classes among the training images, not
+ * every image blank. Reads the used images once, in blocks. */
+int a4nn_dataset_check(const char *path, long train_count, long val_count, a4nn_error *err);
+
 #endif

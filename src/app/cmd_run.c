@@ -1,16 +1,20 @@
 /* a4nn run: the MPI workflow (search on rank 0, workers, analytics). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
 
 #include "a4nn/config.h"
 #include "a4nn/data.h"
+#include "a4nn/penguin.h"
 #include "a4nn/roles.h"
 #include "app.h"
 
@@ -18,13 +22,37 @@
  * script requeues the job when it sees it. */
 #define RUN_EXIT_INTERRUPTED 75
 
-/* The one piece of state a signal handler may touch. */
+/* The state a signal handler may touch: the flag the roles poll, and the
+ * search rank's pid when it runs on this node. */
 static volatile sig_atomic_t run_interrupted;
+static volatile pid_t search_pid;
 
+/* A signal to any rank stops the whole job: the search (rank 0) stops every
+ * rank. A worker tells it over MPI; any other rank on the search's node
+ * passes the signal on (kill is async-signal-safe). */
 static void on_signal(int sig)
 {
     (void)sig;
     run_interrupted = 1;
+    if (search_pid > 0)
+        kill(search_pid, SIGUSR1);
+}
+
+/* Tells every rank the search rank's pid when they share its node. */
+static void share_search_pid(MPI_Comm comm, int rank)
+{
+    struct {
+        char host[256];
+        int pid;
+    } me = {{0}, (int)getpid()}, root;
+    gethostname(me.host, sizeof me.host - 1);
+    root = me;
+    if (MPI_Bcast(&root, sizeof root, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+        return;
+    if (rank != 0 && !strcmp(root.host, me.host))
+        search_pid = root.pid;
+    if (run_interrupted && search_pid > 0) /* a signal that came before */
+        kill(search_pid, SIGUSR1);
 }
 
 static void run_usage(FILE *out)
@@ -40,9 +68,11 @@ static void run_usage(FILE *out)
             "The run directory (run.dir) receives commons.h5 (the data commons),\n"
             "results.csv, pareto.csv, config.ini (the resolved configuration), run.log\n"
             "and checkpoints/.\n\n"
-            "SIGTERM or SIGUSR1 stops every rank at its next batch, keeps the\n"
-            "checkpoints and the commons, and exits with status %d; continue with\n"
-            "--resume DIR (also after kill -9). See configs/default.ini for every key.\n"
+            "SIGTERM, SIGINT or SIGUSR1 to the ranks (SIGUSR1 to mpirun, which\n"
+            "forwards it) stops every rank at its next batch, keeps the checkpoints\n"
+            "and the commons, and exits with status %d; continue with --resume DIR\n"
+            "(also after kill -9 or a full disk). A finished run resumes to nothing\n"
+            "(status 0). See configs/default.ini for every key.\n"
             "  --quiet     no progress lines on stdout (run.log still has them)\n",
             RUN_EXIT_INTERRUPTED);
 }
@@ -56,41 +86,111 @@ static void absolute_path(char *path, size_t cap)
     free(abs);
 }
 
-/* Rank 0's checks and set-up of the run directory. */
+/* Rank 0 checks everything the ranks will read before anything is created:
+ * the dataset's contents, the replay curves, the PENGUIN curve. */
+static int check_inputs(const a4nn_config *cfg, a4nn_error *err)
+{
+    if (cfg->backend == A4NN_WORKER_REPLAY) {
+        a4nn_curve_set set;
+        if (a4nn_curves_read(cfg->replay_curves, &set, err) != A4NN_OK) {
+            a4nn_error why = *err;
+            return a4nn_errorf(err, "worker.replay_curves: %s", why.msg);
+        }
+        int short_one = -1;
+        for (int i = 0; i < set.n_models && short_one < 0; i++)
+            if (set.models[i].n_epochs < cfg->epochs)
+                short_one = i;
+        int n_epochs = short_one >= 0 ? set.models[short_one].n_epochs : 0;
+        a4nn_curves_free(&set);
+        if (short_one >= 0)
+            return a4nn_errorf(err, "worker.replay_curves: curve %d of %s has %d epochs, fewer "
+                                    "than train.epochs = %d",
+                               short_one, cfg->replay_curves, n_epochs, cfg->epochs);
+    } else if (!cfg->synthetic && access(cfg->file, R_OK) != 0) {
+        return a4nn_errorf(err, "run: cannot read data.file %s: %s (the shipped configs' "
+                                "data: %s data --default makes data/default/, %s data "
+                                "--full makes data/)",
+                           cfg->file, strerror(errno), app_program, app_program);
+    } else if (!cfg->synthetic &&
+               a4nn_dataset_check(cfg->file, cfg->train_count, cfg->val_count, err) != A4NN_OK) {
+        return A4NN_ERR;
+    } else if (cfg->synthetic && (cfg->train_count == 0 || cfg->val_count == 0)) {
+        return a4nn_errorf(err, "data.train_count and data.val_count must not be 0");
+    }
+    if (cfg->penguin) {
+        a4nn_penguin_config pc;
+        if (a4nn_config_penguin(cfg, &pc, err) != A4NN_OK)
+            return A4NN_ERR;
+        a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
+        a4nn_penguin *pg = a4nn_penguin_alloc(&pc, reg, err);
+        if (pg)
+            a4nn_penguin_free(pg);
+        a4nn_curve_registry_free(reg);
+        if (!pg)
+            return A4NN_ERR;
+    }
+    return A4NN_OK;
+}
+
+/* One run per directory: rank 0 holds an exclusive lock on DIR/lock for the
+ * whole run. The kernel drops it when the process ends, however it ends
+ * (kill -9 included); the ranks of a job that was just killed may hold it a
+ * moment longer, so wait up to 10 s before naming the holder. */
+static int lock_dir(const char *dir, int *fd_out, a4nn_error *err)
+{
+    char path[A4NN_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return a4nn_errorf(err, "run: cannot create %s: %s", path, strerror(errno));
+    for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; tries++) {
+        if (errno != EWOULDBLOCK || tries == 100) {
+            char holder[160] = "";
+            ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = '\0';
+            holder[strcspn(holder, "\n")] = '\0';
+            close(fd);
+            return a4nn_errorf(err, "run: %s is in use by %s (a run still going or still "
+                                    "exiting); wait for it to end or stop it",
+                               dir, holder[0] ? holder : "another process");
+        }
+        usleep(100000);
+    }
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    char me[128];
+    int n = snprintf(me, sizeof me, "a4nn run, pid %d on %s\n", (int)getpid(), host);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, me, (size_t)n, 0) != n) {
+        /* the lock holds without its note */
+    }
+    *fd_out = fd;
+    return A4NN_OK;
+}
+
+/* Rank 0's set-up of the run directory. A run exists once commons.h5 does
+ * (the search creates it, atomically, after every check passed): a start
+ * that failed before leaves nothing to resume and can simply be run again. */
 static int prepare_dir(const a4nn_config *cfg, const char *dir, int resume, int size,
-                       FILE **log, a4nn_error *err)
+                       FILE **log, int *lock_fd, a4nn_error *err)
 {
     char path[1200];
-    if (resume) {
-        snprintf(path, sizeof path, "%s/commons.h5", dir);
-        if (access(path, R_OK | W_OK) != 0)
-            return a4nn_errorf(err, "run: cannot resume %s: %s: %s", dir, path, strerror(errno));
-    } else {
-        if (a4nn_mkdir_p(dir, err) != A4NN_OK)
-            return A4NN_ERR;
-        snprintf(path, sizeof path, "%s/commons.h5", dir);
-        if (access(path, F_OK) == 0)
-            return a4nn_errorf(err, "run: %s already holds a run (use --resume %s or another "
-                                    "run.dir)", dir, dir);
-        if (access(dir, W_OK) != 0)
-            return a4nn_errorf(err, "run: cannot write to %s: %s", dir, strerror(errno));
-    }
+    if (!resume && a4nn_mkdir_p(dir, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (!resume && access(dir, W_OK) != 0)
+        return a4nn_errorf(err, "run: cannot write to %s: %s", dir, strerror(errno));
+    if (lock_dir(dir, lock_fd, err) != A4NN_OK)
+        return A4NN_ERR;
+    snprintf(path, sizeof path, "%s/commons.h5", dir);
+    if (resume && access(path, R_OK | W_OK) != 0)
+        return a4nn_errorf(err, "run: cannot resume %s: %s (the run never started; start it "
+                                "with a4nn run CONFIG --run.dir=%s)",
+                           dir, errno == ENOENT ? "no commons.h5" : strerror(errno), dir);
+    if (!resume && access(path, F_OK) == 0)
+        return a4nn_errorf(err, "run: %s already holds a run (use --resume %s or another "
+                                "run.dir)", dir, dir);
     snprintf(path, sizeof path, "%s/checkpoints", dir);
     if (a4nn_mkdir_p(path, err) != A4NN_OK)
         return A4NN_ERR;
-    if (cfg->backend != A4NN_WORKER_REPLAY && !cfg->synthetic) {
-        a4nn_dataset_info info;
-        if (access(cfg->file, R_OK) != 0)
-            return a4nn_errorf(err, "run: cannot read data.file %s: %s (the shipped configs' "
-                                    "data: %s data --default makes data/default/, %s data "
-                                    "--full makes data/)",
-                               cfg->file, strerror(errno), app_program, app_program);
-        if (a4nn_dataset_info_read(cfg->file, &info, err) != A4NN_OK)
-            return A4NN_ERR;
-    } else if (cfg->backend == A4NN_WORKER_REPLAY && access(cfg->replay_curves, R_OK) != 0) {
-        return a4nn_errorf(err, "run: cannot read worker.replay_curves %s: %s",
-                           cfg->replay_curves, strerror(errno));
-    }
     if (!resume) {
         snprintf(path, sizeof path, "%s/config.ini", dir);
         FILE *f = fopen(path, "w");
@@ -119,6 +219,15 @@ int cmd_run(int argc, char **argv)
     int provided;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         a4nn_die("run: MPI_Init failed");
+    /* from here on a signal asks for a clean stop (also one that arrives
+     * while the inputs are checked) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     MPI_Comm comm = MPI_COMM_WORLD;
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     int rank, size;
@@ -164,8 +273,10 @@ int cmd_run(int argc, char **argv)
             if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
                 ok = a4nn_errorf(&err, "run: cannot resume %s: not a readable run directory",
                                  dir) == A4NN_OK;
-            else if (a4nn_config_read(&cfg, p, &err) != A4NN_OK)
-                ok = a4nn_errorf(&err, "run: cannot resume %s: %s", dir, err.msg) == A4NN_OK;
+            else if (a4nn_config_read(&cfg, p, &err) != A4NN_OK) {
+                a4nn_error why = err;
+                ok = a4nn_errorf(&err, "run: cannot resume %s: %s", dir, why.msg) == A4NN_OK;
+            }
         } else if (a4nn_config_read(&cfg, config_path, &err) != A4NN_OK) {
             ok = 0;
         }
@@ -204,21 +315,36 @@ int cmd_run(int argc, char **argv)
                                "cannot form groups of worker.group_size = %d",
                          worker_ranks, size, cfg.analytics_ranks, cfg.group_size) == A4NN_OK;
 
-    /* rank 0 sets up the run directory; every rank learns the outcome */
+    /* rank 0 checks the inputs, then sets up the run directory; every rank
+     * learns the outcome, so a bad input ends the job with one line and no
+     * MPI abort (0: go, 1 and 2: error, 3: the run has finished) */
     FILE *log = NULL;
-    int status = ok ? 0 : 1;
-    if (ok && rank == 0 && prepare_dir(&cfg, dir, resume, size, &log, &err) != A4NN_OK)
-        status = 2;
+    int status = ok ? 0 : 1, lock_fd = -1;
+    char finished[A4NN_PATH_MAX + 64];
+    snprintf(finished, sizeof finished, "%s/finished", dir);
+    if (ok && rank == 0) {
+        if (resume && access(finished, F_OK) == 0)
+            status = 3;
+        else if (check_inputs(&cfg, &err) != A4NN_OK)
+            status = 2;
+        else if (prepare_dir(&cfg, dir, resume, size, &log, &lock_fd, &err) != A4NN_OK)
+            status = 2;
+    }
     if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
         a4nn_die("run: MPI_Bcast failed");
     if (status != 0) {
-        if (rank == 0)
+        if (rank == 0 && status == 3)
+            printf("a4nn run: %s has finished (results in %s/results.csv); nothing to resume\n",
+                   dir, dir);
+        else if (rank == 0)
             fprintf(stderr, "a4nn: %s\n", err.msg);
         if (log)
             fclose(log);
         MPI_Finalize();
-        return 1;
+        return status == 3 ? 0 : 1;
     }
+
+    share_search_pid(comm, rank);
 
     /* the worker ranks among themselves: GPU binding (by node-local rank
      * among the workers) and worker groups */
@@ -229,12 +355,6 @@ int cmd_run(int argc, char **argv)
     if (workers != MPI_COMM_NULL)
         MPI_Comm_set_errhandler(workers, MPI_ERRORS_RETURN);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
 
     a4nn_role_ctx ctx = {
         .comm = comm,
@@ -273,6 +393,7 @@ int cmd_run(int argc, char **argv)
         MPI_Abort(comm, 1);
         return 1;
     }
+    search_pid = 0; /* the search may be gone: pass nothing on from here */
     int interrupted = rc == 1 || run_interrupted;
     if (rank == 0 && interrupted) {
         char mpirun[1200];
@@ -285,6 +406,15 @@ int cmd_run(int argc, char **argv)
         if (log)
             fprintf(log, "interrupted; continue with: %s run --resume %s\n", mpirun, dir);
     }
+    if (rank == 0 && !interrupted) {
+        /* a --resume of this directory now says it has finished */
+        FILE *f = fopen(finished, "w");
+        time_t now = time(NULL);
+        if (f)
+            fprintf(f, "finished %s", ctime(&now));
+        if (!f || fclose(f) != 0)
+            fprintf(stderr, "a4nn: run: cannot write %s\n", finished);
+    }
     if (log)
         fclose(log);
     if (workers != MPI_COMM_NULL)
@@ -295,6 +425,8 @@ int cmd_run(int argc, char **argv)
         MPI_Abort(comm, 1);
     }
     MPI_Finalize();
+    if (lock_fd >= 0)
+        close(lock_fd);
     /* only the search reports the interruption in its exit status, so that
      * mpirun does not cut the other ranks short */
     return rank == 0 && interrupted ? RUN_EXIT_INTERRUPTED : 0;

@@ -7,9 +7,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "a4nn/penguin.h"
+#include "a4nn/search.h"
 
 typedef enum { K_INT, K_LONG, K_U64, K_DBL, K_STR, K_BOOL, K_MODE, K_BACKEND } key_type;
 
@@ -253,6 +255,8 @@ typedef struct {
     a4nn_error *err;
     int failed;
     const char *path;
+    int n_seen;
+    char seen[128][96]; /* "section.key" already set by this file */
 } ini_ctx;
 
 static int ini_cb(void *user, const char *section, const char *name, const char *value)
@@ -260,6 +264,23 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
     ini_ctx *x = user;
     if (x->failed)
         return 0;
+    if (!*section) {
+        a4nn_errorf(x->err, "config: %s: '%s' is outside any [section] (is this an INI file?)",
+                    x->path, name);
+        x->failed = 1;
+        return 0;
+    }
+    /* a key given twice is a mistake to point at, not "the last one wins" */
+    char full[96];
+    snprintf(full, sizeof full, "%s.%s", section, name);
+    for (int i = 0; i < x->n_seen; i++)
+        if (!strcmp(x->seen[i], full)) {
+            a4nn_errorf(x->err, "config: %s: %s is set twice", x->path, full);
+            x->failed = 1;
+            return 0;
+        }
+    if (x->n_seen < (int)A4NN_ARRAY_LEN(x->seen))
+        snprintf(x->seen[x->n_seen++], sizeof x->seen[0], "%s", full);
     a4nn_error e;
     if (a4nn_config_set(x->c, section, name, value ? value : "", &e) != A4NN_OK) {
         a4nn_errorf(x->err, "%s: %s", x->path, e.msg);
@@ -303,10 +324,18 @@ int a4nn_config_read(a4nn_config *c, const char *path, a4nn_error *err)
     FILE *f = fopen(path, "r");
     if (!f)
         return a4nn_errorf(err, "config: cannot open %s: %s", path, strerror(errno));
-    ini_ctx x = {c, err, 0, path};
-    int rc = ini_parse_file(f, ini_cb, &x);
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return a4nn_errorf(err, "config: %s is a directory, not an INI file", path);
+    }
+    ini_ctx *x = a4nn_calloc(1, sizeof *x);
+    *x = (ini_ctx){.c = c, .err = err, .path = path};
+    int rc = ini_parse_file(f, ini_cb, x);
+    int failed = x->failed;
+    free(x);
     fclose(f);
-    if (x.failed)
+    if (failed)
         return A4NN_ERR;
     if (rc != 0)
         return a4nn_errorf(err, "config: %s: syntax error on line %d", path, rc);
@@ -354,6 +383,22 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err)
     if (c->mode == A4NN_MODE_GENERATIONAL && c->n_offspring > 0 && c->n_gens > 0 &&
         c->pop_size < 2)
         return a4nn_errorf(err, "config: search.pop_size must be at least 2");
+    /* derived counts in 64 bits: a product that overflows an int is an error,
+     * not a negative allocation on another rank later */
+    long long total = (long long)c->pop_size + (long long)c->n_offspring * c->n_gens;
+    if (total > A4NN_MAX_MODELS)
+        return a4nn_errorf(err, "config: search.pop_size + n_offspring * n_gens = %lld models; "
+                                "at most %d are supported",
+                           total, A4NN_MAX_MODELS);
+    a4nn_genome g;
+    memset(&g, 0, sizeof g);
+    g.n_phases = c->n_phases;
+    g.n_nodes = c->n_nodes;
+    char text[256];
+    if (a4nn_genome_format(&g, text, sizeof text) < 0)
+        return a4nn_errorf(err, "config: search.n_phases = %d with search.n_nodes = %d makes "
+                                "genomes longer than the %zu characters a model record holds",
+                           c->n_phases, c->n_nodes, sizeof text - 1);
     long space = 1;
     int bits = c->n_phases * (c->n_nodes * (c->n_nodes - 1) / 2 + 1);
     if (bits < 40)
@@ -362,6 +407,16 @@ int a4nn_config_validate(const a4nn_config *c, a4nn_error *err)
         return a4nn_errorf(err, "config: search.pop_size + n_offspring * n_gens = %d models is "
                                 "too many for a space of %ld genomes",
                            a4nn_config_total_models(c), space);
+    return A4NN_OK;
+}
+
+int a4nn_config_penguin(const a4nn_config *c, a4nn_penguin_config *pc, a4nn_error *err)
+{
+    a4nn_penguin_config_defaults(pc);
+    pc->budget = c->epochs;
+    for (int i = 0; i < c->n_penguin_keys; i++)
+        if (a4nn_penguin_config_set(pc, c->penguin_key[i], c->penguin_value[i], err) != A4NN_OK)
+            return A4NN_ERR;
     return A4NN_OK;
 }
 

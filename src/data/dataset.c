@@ -212,3 +212,64 @@ int a4nn_dataset_read(const char *path, const char *split, long start, long coun
         a4nn_split_free(out);
     return rc;
 }
+
+/* Reads a split's first `count` images in blocks: every value a photon count
+ * (finite, >= 0), labels 0 or 1; counts each class and the non-blank images. */
+static int scan_split(const char *path, const char *split, long count, long per_class[2],
+                      long *lit, a4nn_error *err)
+{
+    const long block = 2048;
+    for (long s = 0; s < count; s += block) {
+        a4nn_split part;
+        if (a4nn_dataset_read(path, split, s, count - s < block ? count - s : block, 1, &part,
+                              err) != A4NN_OK)
+            return A4NN_ERR;
+        const size_t sample = (size_t)part.h * part.w;
+        for (long i = 0; i < part.n; i++) {
+            per_class[part.labels[i]]++;
+            const float *x = part.images + (size_t)i * sample;
+            size_t k = 1; /* a blank image: every pixel equal */
+            while (k < sample && x[k] == x[0])
+                k++;
+            if (k < sample)
+                (*lit)++;
+        }
+        a4nn_split_free(&part);
+    }
+    return A4NN_OK;
+}
+
+int a4nn_dataset_check(const char *path, long train_count, long val_count, a4nn_error *err)
+{
+    a4nn_dataset_info info;
+    if (a4nn_dataset_info_read(path, &info, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (info.h < 4 || info.w < 4)
+        return a4nn_errorf(err, "%s: images are %dx%d pixels; the networks need at least 4x4",
+                           path, info.h, info.w);
+    long n_train = train_count < 0 ? info.n_train : train_count,
+         n_val = val_count < 0 ? info.n_test : val_count;
+    if (n_train > info.n_train)
+        return a4nn_errorf(err, "data.train_count = %ld, but %s has %ld training images", n_train,
+                           path, info.n_train);
+    if (n_val > info.n_test)
+        return a4nn_errorf(err, "data.val_count = %ld, but %s has %ld test images", n_val, path,
+                           info.n_test);
+    if (n_train < 2)
+        return a4nn_errorf(err, "%s: %ld training image(s) used; one training batch needs at "
+                                "least 2 (data.train_count)",
+                           path, n_train);
+    if (n_val < 1)
+        return a4nn_errorf(err, "%s: no validation images used (data.val_count)", path);
+    long train_class[2] = {0, 0}, val_class[2] = {0, 0}, lit = 0;
+    if (scan_split(path, "train", n_train, train_class, &lit, err) != A4NN_OK ||
+        scan_split(path, "test", n_val, val_class, &lit, err) != A4NN_OK)
+        return A4NN_ERR;
+    if (!train_class[0] || !train_class[1])
+        return a4nn_errorf(err, "%s: the %ld training images used are all of class %d; both "
+                                "classes are needed",
+                           path, n_train, train_class[1] ? 1 : 0);
+    if (!lit)
+        return a4nn_errorf(err, "%s: every image used is blank (all pixels equal)", path);
+    return A4NN_OK;
+}

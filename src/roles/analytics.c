@@ -76,12 +76,8 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
 {
     const a4nn_config *cfg = ctx->cfg;
     a4nn_penguin_config pc;
-    a4nn_penguin_config_defaults(&pc);
-    pc.budget = cfg->epochs;
-    for (int i = 0; i < cfg->n_penguin_keys; i++)
-        if (a4nn_penguin_config_set(&pc, cfg->penguin_key[i], cfg->penguin_value[i], err) !=
-            A4NN_OK)
-            return A4NN_ERR;
+    if (a4nn_config_penguin(cfg, &pc, err) != A4NN_OK)
+        return A4NN_ERR;
     a4nn_curve_registry *reg = NULL;
     a4nn_penguin *pg = NULL;
     if (cfg->penguin) {
