@@ -46,7 +46,7 @@ line=$(cd "$tmp" && A4NN_JOBS_DIR=$root/jobs A4NN_SITE=ci A4NN=/bin/true A4NN_NP
   fail "dry run failed: $line"
 [[ $line == *"A4NN_NP=6 A4NN_ANALYTICS_RANKS=2 mpirun "*" $root/jobs/a4nn-rank.sh /bin/true run $root/configs/replay.ini "* ]] ||
   fail "launch line: $line"
-mkdir -p "$tmp/run2/checkpoints"; printf '[analytics]\nranks = 3\n' >"$tmp/run2/config.ini"
+mkdir -p "$tmp/run2"; : >"$tmp/run2/commons.h5"; printf '[analytics]\nranks = 3\n' >"$tmp/run2/config.ini"
 line=$(cd "$tmp" && A4NN_JOBS_DIR=$root/jobs A4NN_SITE=generic A4NN=/bin/true A4NN_NP=8 A4NN_DRY_RUN=1 bash -c '
   source "$A4NN_JOBS_DIR/a4nn-job.sh"; a4nn_job_setup; a4nn_job_run run2 none') || fail "dry run (resume) failed: $line"
 [[ $line == *"A4NN_NP=8 A4NN_ANALYTICS_RANKS=3 srun --mpi=pmix -n 8 $root/jobs/a4nn-rank.sh /bin/true run --resume $tmp/run2" ]] ||
