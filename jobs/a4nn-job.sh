@@ -13,6 +13,10 @@
 #   A4NN           the a4nn binary (default: a4nn on PATH, else build/a4nn)
 #   A4NN_NP        MPI ranks (default: SLURM_NTASKS)
 #   A4NN_REQUEUE   0 disables requeueing after a signal (default 1)
+#   A4NN_DRY_RUN   1: print the launch line and the environment it gets, run nothing
+#
+# Every rank starts through a4nn-rank.sh, which gives a GPU only to the worker
+# ranks (the job asks for one GPU per worker rank: --gpus=W).
 #
 # `a4nn run` exits with status 75 when a signal interrupted it after it saved
 # its checkpoint; only then (or after a forwarded signal with a non-zero
@@ -64,10 +68,21 @@ a4nn_job_setup() {
 a4nn_job_launch_cmd() {
   case $A4NN_LAUNCHER in
     srun)   A4NN_LAUNCH=(srun --mpi="${A4NN_SRUN_MPI:-pmix}" -n "$A4NN_NP" ${A4NN_SITE_SRUN_ARGS:-}) ;;
-    mpirun) A4NN_LAUNCH=(mpirun --oversubscribe -np "$A4NN_NP" ${A4NN_SITE_MPIRUN_ARGS:-}) ;;
+    mpirun) A4NN_LAUNCH=(mpirun --oversubscribe -np "$A4NN_NP" -x A4NN_NP -x A4NN_ANALYTICS_RANKS ${A4NN_SITE_MPIRUN_ARGS:-}) ;;
     jsrun)  A4NN_LAUNCH=(jsrun -n "$A4NN_NP" -a 1 ${A4NN_SITE_JSRUN_ARGS:-}) ;;
     *) a4nn_job_die "unknown launcher '$A4NN_LAUNCHER' (srun, mpirun or jsrun)" ;;
   esac
+  A4NN_LAUNCH+=("$(a4nn_job_dir)/a4nn-rank.sh")
+}
+
+# Analytics ranks of the run: the last --analytics.ranks= override, else the
+# [analytics] ranks of CONFIG (the run directory's config.ini on resume), else 1.
+a4nn_job_analytics_ranks() {
+  local config=$1 a n=""; shift
+  for a in "$@"; do [[ $a == --analytics.ranks=* ]] && n=${a#--analytics.ranks=}; done
+  [[ -z $n && -f $config ]] &&
+    n=$(awk -F= '/^\[/ { s = $0 } s ~ /^\[analytics\]/ && $1 ~ /^[ \t]*ranks[ \t]*$/ { gsub(/[ \t]/, "", $2); print $2 }' "$config" | tail -n 1)
+  echo "${n:-1}"
 }
 
 # Under Slurm, sends the rest of the job's output (appending: requeued legs
@@ -108,12 +123,19 @@ a4nn_job_run() {
   if [[ $restarts -gt 0 ]] || a4nn_job_has_state "$dir"; then
     a4nn_job_log "resuming $dir (restart $restarts)"
     args=(run --resume "$dir")
+    A4NN_ANALYTICS_RANKS=$(a4nn_job_analytics_ranks "$dir/config.ini")
   else
     [[ -f $config ]] || a4nn_job_die "config '$config' not found"
     a4nn_job_log "starting $dir from $config"
     args=(run "$config" --run.dir="$dir" "$@")
+    A4NN_ANALYTICS_RANKS=$(a4nn_job_analytics_ranks "$config" "$@")
   fi
+  export A4NN_NP A4NN_ANALYTICS_RANKS
   a4nn_job_launch_cmd
+  if [[ ${A4NN_DRY_RUN:-0} == 1 ]]; then
+    echo "A4NN_NP=$A4NN_NP A4NN_ANALYTICS_RANKS=$A4NN_ANALYTICS_RANKS ${A4NN_LAUNCH[*]} $A4NN ${args[*]}"
+    return 0
+  fi
   A4NN_JOB_SIGNALLED=
   trap '_a4nn_job_signal USR1' USR1
   trap '_a4nn_job_signal TERM' TERM

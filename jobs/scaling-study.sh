@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # GPU-count scaling study: submits the same search (same config, same seed)
 # with 1, 2, 4, ... N workers (jobs/a4nn.sbatch: one GPU per task unless the
-# site file overrides it), waits for the jobs, and collects time-to-solution,
-# epochs, worker utilisation and efficiency into OUTDIR/scaling.csv and
-# OUTDIR/scaling.svg.
+# site file overrides it: one GPU per worker rank, --gpus=W), and a summary
+# job that depends on them all (--dependency=afterany) and collects
+# time-to-solution, epochs, worker utilisation and efficiency into
+# OUTDIR/scaling.csv and OUTDIR/scaling.svg (its output: OUTDIR/summary-<job>.out).
+# Nothing waits on the login node: the script prints the job ids and exits.
 #
 #   jobs/scaling-study.sh [options] CONFIG OUTDIR [--section.key=value ...]
 #     --site SITE         site file in jobs/sites (default generic)
@@ -12,8 +14,9 @@
 #     --analytics N       analytics ranks (default 1)
 #     --group-size G      worker ranks (GPUs) per worker group (default 1): a
 #                         worker count W then takes W x G GPUs
-#     --timeout S         give up waiting after S seconds (default 86400)
 #     --collect           do not submit: only collect OUTDIR/w*/ into the table
+#                         (what the summary job runs)
+# A4NN_SUMMARY_SBATCH_ARGS: extra sbatch flags for the summary job.
 #
 # Ranks per job = workers x group size + 1 (search) + analytics, on ceil(ranks /
 # A4NN_TASKS_PER_NODE) nodes (default: one node). Time-to-solution is the
@@ -24,7 +27,7 @@
 set -euo pipefail
 die() { echo "a4nn: scaling-study: $*" >&2; exit 1; }
 jobs=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-site=generic max=8 list= analytics=1 group=1 timeout=86400 collect=0
+site=generic max=8 list= analytics=1 group=1 collect=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --site) site=${2:?}; shift 2 ;;
@@ -32,7 +35,6 @@ while [[ $# -gt 0 ]]; do
     --workers) list=${2:?}; shift 2 ;;
     --analytics) analytics=${2:?}; shift 2 ;;
     --group-size) group=${2:?}; shift 2 ;;
-    --timeout) timeout=${2:?}; shift 2 ;;
     --collect) collect=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     --*) die "unknown option '$1'" ;;
@@ -56,17 +58,21 @@ if [[ $collect -eq 0 ]]; then
     np=$((w * group + 1 + analytics))
     [[ -e $out/w$w/commons.h5 ]] && die "$out/w$w already holds a run"
     tpn=${A4NN_TASKS_PER_NODE:-$np}; nodes=$(( (np + tpn - 1) / tpn ))
-    id=$(A4NN_SBATCH_ARGS="--nodes=$nodes --ntasks=$np --ntasks-per-node=$tpn --job-name=a4nn-scale-$w ${A4NN_SBATCH_ARGS:-}" A4NN_NP=$np \
+    id=$(A4NN_SBATCH_ARGS="--nodes=$nodes --ntasks=$np --ntasks-per-node=$tpn --job-name=a4nn-scale-$w ${A4NN_SBATCH_ARGS:-}" A4NN_NP=$np A4NN_GPUS=$((w * group)) \
          "$jobs/submit.sh" "$site" "$jobs/a4nn.sbatch" "$config" "$out/w$w" \
          --analytics.ranks="$analytics" --worker.group_size="$group" "$@") || die "sbatch failed for $w workers"
     echo "scaling-study: $w workers: job $id ($np ranks)"
     ids+=("$id")
   done
-  t0=$SECONDS
-  while squeue -h -j "$(IFS=,; echo "${ids[*]}")" -o '%i' 2>/dev/null | grep -q .; do
-    (( SECONDS - t0 > timeout )) && die "jobs ${ids[*]} still queued after ${timeout}s"
-    sleep "${A4NN_POLL:-5}"
-  done
+  # the summary job: runs once every leg has ended, whatever its state
+  collect_cmd=$(printf '%q ' "$jobs/scaling-study.sh" --collect --workers "$(IFS=,; echo "${counts[*]}")" \
+                --group-size "$group" --analytics "$analytics" "$config" "$out")
+  # shellcheck disable=SC2086
+  sid=$(sbatch --parsable --job-name=a4nn-scale-summary --dependency="afterany:$(IFS=:; echo "${ids[*]}")" \
+        --ntasks=1 --time=00:15:00 --output="$out/summary-%j.out" ${A4NN_SUMMARY_SBATCH_ARGS:-} \
+        --wrap="$collect_cmd") || die "sbatch failed for the summary job"
+  echo "scaling-study: summary job $sid after ${ids[*]}: writes $out/scaling.csv"
+  exit 0
 fi
 
 # ---- collect ------------------------------------------------------------------

@@ -34,7 +34,7 @@ share=$prefix/share/a4nn
 diff -r configs "$share/configs" >/dev/null || fail "share/a4nn/configs differs from configs/"
 diff -r jobs "$share/jobs" >/dev/null || fail "share/a4nn/jobs differs from jobs/"
 diff -r modules/sites "$share/modules/sites" >/dev/null || fail "share/a4nn/modules/sites differs from modules/sites/"
-for f in a4nn.sbatch beam-intensities.sbatch scaling-study.sh submit.sh a4nn-job.sh sites/generic.sh sites/darwin.sh sites/summit.sh; do
+for f in a4nn.sbatch beam-intensities.sbatch scaling-study.sh submit.sh a4nn-job.sh a4nn-rank.sh summit.lsf sites/generic.sh sites/darwin.sh; do
   [[ -f $share/jobs/$f ]] || fail "share/a4nn/jobs/$f not installed"
 done
 [[ -x $share/jobs/submit.sh && -x $share/jobs/scaling-study.sh ]] || fail "job scripts lost their execute bit"

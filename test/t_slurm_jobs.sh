@@ -29,7 +29,7 @@ n_models=24
 # 1. one search to the end, plain sbatch from another directory (the site
 # file's only flag given by hand)
 single=$(cd "$TEST_TMP" && A4NN_JOBS_DIR=$A4NN_ROOT_DIR/jobs A4NN_SITE=ci \
-         sbatch --parsable --gpus-per-task=0 "$A4NN_ROOT_DIR/jobs/a4nn.sbatch" "$A4NN_ROOT_DIR/configs/replay.ini" \
+         sbatch --parsable --gpus=0 "$A4NN_ROOT_DIR/jobs/a4nn.sbatch" "$A4NN_ROOT_DIR/configs/replay.ini" \
          single "${tiny[@]}" --worker.replay_epoch_seconds=0.02) || fail "submit single"
 # 2. the same search under a real time limit. slurmctld (22.05) checks limits
 # every 30 s and signals at the first check within warn + 30 s of the limit:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # jobs/scaling-study.sh on a real single-node Slurm (test/slurm/up.sh): the
-# same tiny replay search at 1, 2 and 4 workers; checks the collected table
+# same tiny replay search at 1, 2 and 4 workers, submitted as jobs plus a
+# summary job that depends on them (the script itself returns at once);
+# checks the dependency, the GPUs asked for, the collected table
 # (same models at every count, utilisation and efficiency in range) and plot;
 # then a tiny CPU search by one worker group of 2 ranks (--group-size 2).
 set -uo pipefail
@@ -12,11 +14,29 @@ curves=$(reference_curves) || exit 77
 slurm_up
 TEST_TMP=$(mktemp -d /tmp/a4nn-t-slurm-scaling.XXXXXX)
 cd "$A4NN_ROOT_DIR" || fail cd
-export A4NN A4NN_POLL=1
+export A4NN
 
-jobs/scaling-study.sh --site ci --max-workers 4 --timeout 240 configs/replay.ini "$TEST_TMP/study" \
+# runs the study, waits for its summary job; prints the study's output
+study() { # log args...
+  local log=$1 sid; shift
+  jobs/scaling-study.sh "$@" >"$log" 2>&1 || fail "scaling study failed: $(cat "$log")"
+  cat "$log"
+  sid=$(sed -n 's/^scaling-study: summary job \([0-9]*\) after .*/\1/p' "$log")
+  [[ -n $sid ]] || fail "no summary job in the study's output"
+  [[ $(job_field "$sid" JobState) == PENDING ]] || fail "summary job $sid is $(job_field "$sid" JobState) before its legs ended"
+  echo "$sid" >"$log.sid"
+  slurm_wait 300 "$sid" $(sed -n 's/^scaling-study: .* workers: job \([0-9]*\) .*/\1/p' "$log") || fail "study jobs did not finish"
+  cat "$TEST_TMP"/*/summary-"$sid".out
+  [[ $(job_field "$sid" JobState) == COMPLETED ]] || fail "summary job ended $(job_field "$sid" JobState)"
+}
+study "$TEST_TMP/study.log" --site ci --max-workers 4 configs/replay.ini "$TEST_TMP/study" \
   --search.pop_size=8 --search.n_offspring=8 --search.n_gens=1 --worker.replay_curves="$curves" \
-  --worker.replay_epoch_seconds=0.05 || fail "scaling study failed"
+  --worker.replay_epoch_seconds=0.05
+sid=$(cat "$TEST_TMP/study.log.sid")
+# the summary job waited for every leg (afterany), the legs asked for no GPU on this site
+legs=$(sed -n 's/^scaling-study: .* workers: job \([0-9]*\) .*/\1/p' "$TEST_TMP/study.log" | tr '\n' ' ')
+[[ $(echo $legs | wc -w) -eq 3 ]] || fail "not 3 leg jobs: $legs"
+echo "ok: scaling study: legs $legs, summary job $sid"
 
 /usr/bin/python3 - "$TEST_TMP/study/scaling.csv" "$TEST_TMP/study/scaling.svg" <<'PY' || fail "table checks"
 import csv, sys, xml.etree.ElementTree as ET
@@ -39,9 +59,9 @@ print("scaling table and plot ok")
 PY
 # worker groups: one worker of 2 ranks training a tiny CPU search together
 A4NN_BUILD=$A4NN_BUILD scripts/make-default-data.sh >"$TEST_TMP/data.log" 2>&1 || fail "default data: $(cat "$TEST_TMP/data.log")"
-jobs/scaling-study.sh --site ci --workers 1 --group-size 2 --timeout 240 configs/default.ini "$TEST_TMP/groups" \
+study "$TEST_TMP/groups.log" --site ci --workers 1 --group-size 2 configs/default.ini "$TEST_TMP/groups" \
   --search.pop_size=2 --search.n_offspring=1 --search.n_gens=1 --train.epochs=2 --data.train_count=128 \
-  --data.val_count=64 --search.init_channels=4 --train.batch=32 || fail "scaling study with groups failed"
+  --data.val_count=64 --search.init_channels=4 --train.batch=32
 /usr/bin/python3 - "$TEST_TMP/groups/scaling.csv" "$TEST_TMP/groups/w1/results.csv" <<'PY' || fail "group table checks"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))

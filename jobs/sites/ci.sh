@@ -1,8 +1,8 @@
 # Site file: the single-node test Slurm of test/slurm/up.sh: no GPUs, no
 # modules, mpirun with oversubscription (2 cores, more ranks).
-# --gpus-per-task=0 overrides the batch scripts' --gpus-per-task=1: a cluster
-# without gres/gpu rejects that at submission.
-A4NN_SITE_SBATCH_ARGS="--gpus-per-task=0"
+# --gpus=0 overrides the batch scripts' --gpus=2 (and the scaling study's
+# --gpus=W): a cluster without gres/gpu rejects those at submission.
+A4NN_SITE_SBATCH_ARGS="--gpus=0"
 A4NN_SITE_MODULES=""
 A4NN_SITE_LAUNCHER=${A4NN_SITE_LAUNCHER:-mpirun}
 A4NN_SITE_MPIRUN_ARGS="--bind-to none"
