@@ -416,6 +416,51 @@ static void test_baseline_policies(void **s)
     a4nn_penguin_free(p);
 }
 
+/* Curves identical for 8 epochs whose final accuracy grows with ln MFLOPs:
+ * only the model's size tells them apart early on. */
+static double sized_curve(double mflops, int e)
+{
+    const double final = 75 + 4 * log(mflops / 100);
+    if (e < 8)
+        return 50 + 20 * (1 - exp(-0.5 * e));
+    const double at8 = 50 + 20 * (1 - exp(-4.0));
+    return at8 + (final - at8) * (e - 7) / 17.0;
+}
+
+/* The front policy's calibration uses the models' size where it is known,
+ * and does without it where it is not. */
+static void test_front_calibrates_on_size(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin_config_defaults(&cfg);
+    a4nn_penguin *p = policy_tracker("front", &cfg);
+    double acc[25], mean = 0;
+    for (int k = 0; k < 20; k++) {
+        const double mf = 100 * pow(1.2, k);
+        for (int e = 0; e < 25; e++)
+            acc[e] = sized_curve(mf, e);
+        a4nn_penguin_learn(p, acc, 25, mf);
+        mean += acc[24] / 20;
+    }
+    const double mf = 100 * pow(1.2, 7.5);
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    a4nn_penguin_model_init(&m);
+    for (int e = 0; e < 4; e++)
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), mf, NULL, &d, NULL),
+                         A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, sized_curve(mf, 24), 0.3);
+    a4nn_penguin_model_init(&m); /* size unknown: the population's mean */
+    for (int e = 0; e < 4; e++)
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), NAN, NULL, &d, NULL),
+                         A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, mean, 0.3);
+    a4nn_penguin_free(p);
+}
+
 /* A synthetic search: curve k rises from chance to top_k, MFLOPs grow with k. */
 static double synth(int k, int e) { return 50 + (30 + 2.0 * (k % 7)) * (1 - exp(-0.35 * e)); }
 
@@ -452,7 +497,7 @@ static void test_front_policy(void **s)
         }
         a4nn_front_add(&front, mf, fit);
         if (d.finished)
-            a4nn_penguin_learn(p, m.acc, m.n);
+            a4nn_penguin_learn(p, m.acc, m.n, mf);
     }
     assert_int_equal(a4nn_penguin_n_finished(p), 20 - stopped);
     assert_true(stopped >= 5);
@@ -539,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_replay_metrics),
         cmocka_unit_test(test_baseline_policies),
         cmocka_unit_test(test_front_policy),
+        cmocka_unit_test(test_front_calibrates_on_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

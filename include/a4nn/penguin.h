@@ -190,12 +190,15 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m);
 int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
                          double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
                          a4nn_error *err);
-/* A curve trained to the budget (n accuracies), as the search reports it
- * finished: population-informed policies calibrate on it. */
-void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n);
-/* Curves that reached the budget so far, and the i-th (budget accuracies). */
+/* A curve trained to the budget (n accuracies) of a model of mflops MFLOPs
+ * (NAN if unknown), as the search reports it finished: population-informed
+ * policies calibrate on it. */
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n, double mflops);
+/* Curves that reached the budget so far, the i-th (budget accuracies) and
+ * its model's MFLOPs. */
 int a4nn_penguin_n_finished(const a4nn_penguin *p);
 const double *a4nn_penguin_finished(const a4nn_penguin *p, int i);
+double a4nn_penguin_finished_mflops(const a4nn_penguin *p, int i);
 /* Fitness: the converged prediction, else the last measured accuracy. */
 double a4nn_penguin_fitness(const a4nn_penguin_model *m);
 
