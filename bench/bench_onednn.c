@@ -75,6 +75,15 @@ static void run_reorder(dnn *e, dnnl_primitive_t r, dnnl_memory_t a, dnnl_memory
     CHECK(dnnl_primitive_execute(r, e->st, 2, args));
 }
 
+/* seconds of one run of a convolution primitive with its 3 arguments */
+static double timed_exec(dnn *e, dnnl_primitive_t p, const dnnl_exec_arg_t *args)
+{
+    const double t0 = a4nn_now();
+    CHECK(dnnl_primitive_execute(p, e->st, 3, args));
+    CHECK(dnnl_stream_wait(e->st));
+    return a4nn_now() - t0;
+}
+
 typedef struct {
     int n, c_in, c_out, h, w, k, pad;
 } shape;
@@ -153,30 +162,21 @@ static void time_onednn(dnn *e, const shape *s, int reps, float *x, float *wt, f
                              {DNNL_ARG_DIFF_WEIGHTS, wdw}};
     *with = *without = 1e30;
     for (int r = 0; r <= reps; r++) {
-        double t0 = a4nn_now(), tr = 0, t1;
+        double t0 = a4nn_now(), tr = 0;
         run_reorder(e, r_x, mx, fx);
         run_reorder(e, r_w, mw, fw);
         CHECK(dnnl_stream_wait(e->st));
-        t1 = a4nn_now();
-        CHECK(dnnl_primitive_execute(fp, e->st, 3, fa));
-        CHECK(dnnl_stream_wait(e->st));
-        tr += a4nn_now() - t1;
+        tr += timed_exec(e, fp, fa);
         run_reorder(e, r_y, fy, my);
         run_reorder(e, r_dy, mdy, bdy);
         run_reorder(e, r_bw, mw, bw);
         CHECK(dnnl_stream_wait(e->st));
-        t1 = a4nn_now();
-        CHECK(dnnl_primitive_execute(bp, e->st, 3, ba));
-        CHECK(dnnl_stream_wait(e->st));
-        tr += a4nn_now() - t1;
+        tr += timed_exec(e, bp, ba);
         run_reorder(e, r_dx, bdx, mdx);
         run_reorder(e, r_wx, mx, wx);
         run_reorder(e, r_wdy, mdy, wdy);
         CHECK(dnnl_stream_wait(e->st));
-        t1 = a4nn_now();
-        CHECK(dnnl_primitive_execute(wp, e->st, 3, wa));
-        CHECK(dnnl_stream_wait(e->st));
-        tr += a4nn_now() - t1;
+        tr += timed_exec(e, wp, wa);
         run_reorder(e, r_dw, wdw, mdw);
         CHECK(dnnl_stream_wait(e->st));
         double t = a4nn_now() - t0;
