@@ -91,6 +91,15 @@ TOOLS    := $(foreach t,$(TOOL_DIRS),$(BUILD)/a4nn-$(t))
 TEST_SRC := $(wildcard test/test_*.c)
 TESTS    := $(patsubst test/%.c,$(BUILD)/test/%,$(TEST_SRC))
 BENCH_SRC:= $(wildcard bench/bench_*.c)
+# oneDNN (Debian libdnnl-dev) serves only bench_onednn, the measured
+# comparison of its convolutions with the CPU backend's (bench/README.md)
+ifeq ($(wildcard /usr/include/dnnl.h),)
+  BENCH_SRC := $(filter-out bench/bench_onednn.c,$(BENCH_SRC))
+  DNNL_STATUS = off (no /usr/include/dnnl.h; apt-get install libdnnl-dev)
+else
+  DNNL_STATUS = on
+endif
+$(BUILD)/bench/bench_onednn: LDLIBS += -ldnnl
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/liba4nn.a
 BIN      := $(BUILD)/a4nn
@@ -101,7 +110,7 @@ BIN      := $(BUILD)/a4nn
 all: status $(BIN) $(TOOLS)
 
 status:
-	@echo "a4nn build: CPU backend on (OpenBLAS, OpenMP); CUDA backend $(CUDA_STATUS)"
+	@echo "a4nn build: CPU backend on (OpenBLAS, OpenMP); CUDA backend $(CUDA_STATUS); oneDNN comparison benchmark $(DNNL_STATUS)"
 
 setup:
 	@scripts/setup-debian.sh

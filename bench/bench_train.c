@@ -3,6 +3,7 @@
  *
  *   bench_train --genome G --size HxW --init-channels C --batch B [--threads T] [--steps N]
  *   bench_train --sgemm [--threads T]
+ *   bench_train ... --profile     also the time per backend entry (stderr)
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
  * PyTorch on the same network. train_gflops counts a multiply-add as 2 FLOPs,
@@ -68,14 +69,117 @@ static double forward_flops_2mac(const a4nn_arch *a)
     return total;
 }
 
+/* --profile: every backend entry the network calls is wrapped in a timer;
+ * convolutions are split by kernel size (3x3: the direct kernels, 1x1: sgemm) */
+enum { P_CONV3_F, P_CONV3_B, P_CONV1_F, P_CONV1_B, P_BN_F, P_BN_B, P_BNRELU_F, P_BNRELU_B,
+       P_RELU_F, P_RELU_B, P_POOL_F, P_POOL_B, P_CAT_F, P_CAT_B, P_ZERO, P_OTHER, P_N };
+static const char *prof_name[P_N] = {
+    "conv3x3 forward", "conv3x3 backward", "conv1x1 forward", "conv1x1 backward",
+    "batchnorm forward", "batchnorm backward", "bn+relu forward", "bn+relu backward",
+    "relu forward", "relu backward", "maxpool forward", "maxpool backward",
+    "concat forward", "concat backward", "zero (gradients)", "gap, linear, loss, sgd"};
+static double prof_s[P_N];
+static a4nn_backend orig;
+#define TIMED(slot, call)                                                                    \
+    do {                                                                                     \
+        double t0_ = a4nn_now();                                                             \
+        call;                                                                                \
+        prof_s[slot] += a4nn_now() - t0_;                                                    \
+    } while (0)
+static void p_conv_f(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
+                     const float *b, float *y)
+{
+    TIMED(d->k == 1 ? P_CONV1_F : P_CONV3_F, orig.conv_forward(c, d, x, w, b, y));
+}
+static void p_conv_b(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
+                     const float *dy, float *dx, float *dw, float *db)
+{
+    TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B, orig.conv_backward(c, d, x, w, dy, dx, dw, db));
+}
+static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *g, const float *b,
+                   float *rm, float *rv, float *sm, float *si, float *y, int tr, float m, float e)
+{
+    TIMED(P_BN_F, orig.bn_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, tr, m, e));
+}
+static void p_bnr_f(void *c, int n, int ch, int hw, const float *x, const float *g,
+                    const float *b, float *rm, float *rv, float *sm, float *si, float *y, int tr,
+                    float m, float e)
+{
+    TIMED(P_BNRELU_F, orig.bn_relu_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, tr, m, e));
+}
+static void p_bn_b(void *c, int n, int ch, int hw, const float *x, const float *dy,
+                   const float *g, const float *sm, const float *si, float *dx, float *dg,
+                   float *db)
+{
+    TIMED(P_BN_B, orig.bn_backward(c, n, ch, hw, x, dy, g, sm, si, dx, dg, db));
+}
+static void p_bnr_b(void *c, int n, int ch, int hw, const float *x, const float *y,
+                    const float *dy, const float *g, const float *sm, const float *si, float *dx,
+                    float *dg, float *db)
+{
+    TIMED(P_BNRELU_B, orig.bn_relu_backward(c, n, ch, hw, x, y, dy, g, sm, si, dx, dg, db));
+}
+static void p_relu_f(void *c, size_t n, const float *x, float *y)
+{
+    TIMED(P_RELU_F, orig.relu_forward(c, n, x, y));
+}
+static void p_relu_b(void *c, size_t n, const float *y, const float *dy, float *dx)
+{
+    TIMED(P_RELU_B, orig.relu_backward(c, n, y, dy, dx));
+}
+static void p_pool_f(void *c, int n, int ch, int h, int w, const float *x, float *y)
+{
+    TIMED(P_POOL_F, orig.maxpool_forward(c, n, ch, h, w, x, y));
+}
+static void p_pool_b(void *c, int n, int ch, int h, int w, const float *x, const float *dy,
+                     float *dx)
+{
+    TIMED(P_POOL_B, orig.maxpool_backward(c, n, ch, h, w, x, dy, dx));
+}
+static void p_cat_f(void *c, int n, int cs, int cd, int off, int hw, const float *s, float *d)
+{
+    TIMED(P_CAT_F, orig.concat_forward(c, n, cs, cd, off, hw, s, d));
+}
+static void p_cat_b(void *c, int n, int cs, int cd, int off, int hw, const float *d, float *s)
+{
+    TIMED(P_CAT_B, orig.concat_backward(c, n, cs, cd, off, hw, d, s));
+}
+static void p_zero(void *c, float *p, size_t n) { TIMED(P_ZERO, orig.zero(c, p, n)); }
+
+static void profile_backend(a4nn_backend *be)
+{
+    orig = *be;
+    be->conv_forward = p_conv_f, be->conv_backward = p_conv_b;
+    be->bn_forward = p_bn_f, be->bn_backward = p_bn_b;
+    if (be->bn_relu_forward)
+        be->bn_relu_forward = p_bnr_f, be->bn_relu_backward = p_bnr_b;
+    be->relu_forward = p_relu_f, be->relu_backward = p_relu_b;
+    be->maxpool_forward = p_pool_f, be->maxpool_backward = p_pool_b;
+    be->concat_forward = p_cat_f, be->concat_backward = p_cat_b;
+    be->zero = p_zero;
+}
+
+static void profile_print(double step_total)
+{
+    double known = 0;
+    for (int i = 0; i < P_OTHER; i++)
+        known += prof_s[i];
+    prof_s[P_OTHER] = step_total - known;
+    for (int i = 0; i < P_N; i++)
+        if (prof_s[i] > 0)
+            fprintf(stderr, "profile %-22s %8.1f ms %5.1f %%\n", prof_name[i], 1e3 * prof_s[i],
+                    100 * prof_s[i] / step_total);
+}
+
 int main(int argc, char **argv)
 {
     const char *genome = NULL;
     int h = 127, w = 127, init_channels = 24, batch = 32, threads = omp_get_num_procs(),
-        steps = 5, sgemm = 0;
+        steps = 5, sgemm = 0, profile = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(argv[i], "--sgemm")) sgemm = 1;
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
         else if (!strcmp(argv[i], "--genome")) genome = v, i++;
         else if (!strcmp(argv[i], "--size")) { if (sscanf(v, "%dx%d", &h, &w) != 2) a4nn_die("bad --size"); i++; }
         else if (!strcmp(argv[i], "--init-channels")) init_channels = atoi(v), i++;
@@ -98,6 +202,8 @@ int main(int argc, char **argv)
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
     if (!be)
         a4nn_die("bench_train: %s", err.msg);
+    if (profile)
+        profile_backend(be);
     a4nn_net *net = a4nn_net_alloc(arch, batch, be, 1, &err);
     if (!net)
         a4nn_die("bench_train: %s", err.msg);
@@ -116,6 +222,8 @@ int main(int argc, char **argv)
     /* warm-up: first-touch, caches */
     if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)
         a4nn_die("bench_train: %s", err.msg);
+    if (profile) /* after the warm-up: only the timed steps count */
+        memset(prof_s, 0, sizeof prof_s);
     double t0 = a4nn_now(), c0 = cpu_seconds();
     for (int s = 0; s < steps; s++)
         if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)
@@ -128,6 +236,8 @@ int main(int argc, char **argv)
            "step_s=%.4f threads=%d cpu_images_per_s=%.2f\n",
            ips, 3.0 * fwd * ips / 1e9, arch->mflops, fwd / 1e6, arch->params, sec / steps,
            threads, steps * batch / cpu);
+    if (profile)
+        profile_print(sec);
     a4nn_trainer_free(t);
     a4nn_net_free(net);
     a4nn_backend_free(be);

@@ -5,7 +5,9 @@
  *     on 32x32, 64x64 and 127x127 inputs (sampled entries, batch 2), and in
  *     full at odd channel counts and sizes;
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
- *     backward, in full.
+ *     backward, in full;
+ *   - the threaded zeroing of gradient buffers at lengths that do not split
+ *     evenly.
  * The gradient checks of whole networks are in test_nn_grad. */
 #include <math.h>
 
@@ -217,6 +219,30 @@ static void test_bn_relu_fused(void **state)
     a4nn_backend_free(be);
 }
 
+/* the threaded zeroing of gradient buffers: every float of any length, nothing past it */
+static void test_zero_every_length(void **state)
+{
+    (void)state;
+    for (int t = 1; t <= 3; t++) {
+        a4nn_backend *be = cpu(t);
+        const size_t lens[] = {1, 33, 65537, 100003, 1u << 20};
+        for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+            const size_t n = lens[l];
+            float *p = malloc(sizeof(float) * (n + 1));
+            for (size_t i = 0; i <= n; i++)
+                p[i] = 1.0f;
+            be->zero(be->ctx, p, n);
+            size_t nonzero = 0;
+            for (size_t i = 0; i < n; i++)
+                nonzero += p[i] != 0.0f;
+            assert_int_equal(nonzero, 0);
+            assert_true(p[n] == 1.0f);
+            free(p);
+        }
+        a4nn_backend_free(be);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_conv_64),
         cmocka_unit_test(test_conv_127),
         cmocka_unit_test(test_bn_relu_fused),
+        cmocka_unit_test(test_zero_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

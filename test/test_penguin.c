@@ -283,10 +283,41 @@ static void test_reference_replay(void **s)
     printf("seed policy vs original: first converged epoch equal for %d/100 models; "
            "predictions within 0.5 on %d/%d epochs (%.1f %%)\n",
            same_epoch, agree, both, 100.0 * agree / both);
-    assert_true(same_epoch >= 95);
-    assert_true(agree >= 0.95 * both);
+    assert_true(same_epoch >= 98);
+    assert_true(agree >= 0.99 * both);
     free(m);
     a4nn_penguin_free(p);
+
+    /* every epoch's reference fit against the original's: both predict and
+     * agree within 1e-3 points, or both have none (measured: 1970 of the
+     * 1976 epochs where both predict agree, one epoch has a prediction on
+     * one side only, of 2200) */
+    const a4nn_curve *c = a4nn_curve_find(reg, "default");
+    a4nn_fitter *ref = a4nn_fitter_alloc(A4NN_FIT_REFERENCE);
+    int both_pred = 0, same_pred = 0, one_sided = 0;
+    double x[64];
+    for (int e = 0; e < 64; e++)
+        x[e] = e;
+    for (int i = 0; i < set.n_models; i++) {
+        const a4nn_curve_record *r = &set.models[i];
+        for (int e = 3; e < r->n_epochs; e++) {
+            a4nn_fit f;
+            a4nn_curve_fit(ref, c, x, r->val_acc, e + 1, 25, &f);
+            if (f.ok && isfinite(r->ref_pred[e])) {
+                both_pred++;
+                same_pred += fabs(f.prediction - r->ref_pred[e]) <= 1e-3;
+            } else {
+                one_sided += f.ok != (isfinite(r->ref_pred[e]) != 0);
+            }
+        }
+    }
+    a4nn_fitter_free(ref);
+    printf("reference fits vs original: %d/%d epochs with both predictions agree within 1e-3, "
+           "%d with a prediction on one side only\n",
+           same_pred, both_pred, one_sided);
+    assert_true(both_pred >= 1950);
+    assert_true(same_pred >= 0.995 * both_pred);
+    assert_true(one_sided <= 5);
 
     a4nn_replay_row rows[100];
     a4nn_replay_summary sum[5];
@@ -298,7 +329,7 @@ static void test_reference_replay(void **s)
         double saved, mean_err;
         int kept_at_least;
     } cases[] = {
-        {{"policy", "seed"}, 35.9, 2.74, 4},
+        {{"policy", "seed"}, 34.8, 2.66, 4},
         {{"policy", "ensemble"}, 66.0, 0.94, 5},
         {{"policy", "ensemble", "select", "best"}, 66.0, 0.91, 3},
         {{"policy", "pareto"}, 45.1, 0.91, 8},
@@ -320,9 +351,9 @@ static void test_reference_replay(void **s)
         assert_true(sum[k].front_kept >= cases[k].kept_at_least);
         assert_int_equal(sum[k].front_size, 8);
     }
-    /* the seed rule saves about what the original did (34.8 %, 2.66 points) */
-    assert_close(sum[0].epochs_saved_pct, 34.8, 2.0);
-    assert_close(sum[0].mean_abs_err, 2.66, 0.2);
+    /* the seed rule saves what the original did (34.8 %, 2.66 points) */
+    assert_close(sum[0].epochs_saved_pct, 34.8, 0.5);
+    assert_close(sum[0].mean_abs_err, 2.66, 0.05);
     /* the ensemble saves at least 60 % with at most one point of error; the
      * pareto policy keeps the whole full-training front and still beats the
      * seed rule in epochs and error; without its uncertainty it does not */

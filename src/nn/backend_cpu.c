@@ -51,7 +51,18 @@ static void cpu_copy(void *ctx, float *dst, const float *src, size_t n)
 {
     memcpy(dst, src, n * sizeof(float));
 }
-static void cpu_zero(void *ctx, float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+/* gradient buffers are large (tens of MB at 127x127): split over the threads */
+static void cpu_zero(void *vctx, float *p, size_t n)
+{
+    const cpu_ctx *ctx = vctx;
+    const size_t nt = (size_t)ctx->n_threads, part = ((n + nt - 1) / nt + 15) & ~(size_t)15;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads) if (n > (1u << 16))
+    for (int t = 0; t < ctx->n_threads; t++) {
+        const size_t lo = t * part, hi = lo + part < n ? lo + part : n;
+        if (lo < hi)
+            memset(p + lo, 0, (hi - lo) * sizeof(float));
+    }
+}
 
 /* Output rows [oy0, oy1) of the column matrix:
  * col[(ci*k + ky)*k + kx][(oy - oy0)*wo + ox] = x[ci][oy + ky - pad][ox + kx - pad] */
@@ -169,14 +180,20 @@ static int use_direct(const a4nn_conv_desc *d)
     return d->k > 1 && d->c_out <= 128 && d->c_in <= 128 && d->pad < d->k;
 }
 
+/* only the padding is zeroed: the image rows are written once */
 static void pad_image(const dgeom *g, const float *x, float *xp)
 {
+    const size_t top = (size_t)g->pad * g->wp + g->pad, /* first image float */
+        end = top + (size_t)g->h * g->wp;               /* past the last row's right pad */
     for (int ci = 0; ci < g->c; ci++) {
         float *d = xp + ci * g->cs;
-        memset(d, 0, g->cs * sizeof(float));
-        for (int iy = 0; iy < g->h; iy++)
-            memcpy(d + (size_t)(iy + g->pad) * g->wp + g->pad, x + ((size_t)ci * g->h + iy) * g->w,
-                   (size_t)g->w * sizeof(float));
+        memset(d, 0, top * sizeof(float));
+        for (int iy = 0; iy < g->h; iy++) {
+            float *r = d + top + (size_t)iy * g->wp; /* then its right and the next left pad */
+            memcpy(r, x + ((size_t)ci * g->h + iy) * g->w, (size_t)g->w * sizeof(float));
+            memset(r + g->w, 0, 2 * (size_t)g->pad * sizeof(float));
+        }
+        memset(d + end, 0, (g->cs - end) * sizeof(float));
     }
 }
 
@@ -711,7 +728,9 @@ static void cpu_linear_backward(void *vctx, int n, int in, int out, const float 
 static void cpu_concat_forward(void *vctx, int n, int c_src, int c_dst, int off, int hw,
                                const float *src, float *dst)
 {
+    const cpu_ctx *ctx = vctx;
     const size_t len = (size_t)c_src * hw;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int i = 0; i < n; i++)
         memcpy(dst + ((size_t)i * c_dst + off) * hw, src + i * len, len * sizeof(float));
 }
@@ -719,10 +738,13 @@ static void cpu_concat_forward(void *vctx, int n, int c_src, int c_dst, int off,
 static void cpu_concat_backward(void *vctx, int n, int c_src, int c_dst, int off, int hw,
                                 const float *ddst, float *dsrc)
 {
+    const cpu_ctx *ctx = vctx;
     const size_t len = (size_t)c_src * hw;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int i = 0; i < n; i++) {
         const float *g = ddst + ((size_t)i * c_dst + off) * hw;
         float *q = dsrc + i * len;
+#pragma omp simd
         for (size_t j = 0; j < len; j++)
             q[j] += g[j];
     }
