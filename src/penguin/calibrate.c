@@ -6,13 +6,13 @@
  * + b3 mean of the last two accuracies(e), fitted on those models' curves
  * cut at the same epoch e. The model's size carries what a few epochs
  * cannot show: in these searches larger networks end higher, by an amount
- * the calibration measures (and leaves near zero where they do not). Its uncertainty is the calibration's prediction interval
- * (residual variance plus the coefficients' covariance, Student t), which
- * shrinks as more models finish, never below the validation noise measured
- * on the finished curves (their last two epochs). A model stops as soon as
- * the optimistic end of that interval, plus the noise, cannot enter the
- * current Pareto front (accuracy up, MFLOPs down); its fitness is then the
- * calibrated prediction. Until `calibrate_after` models have finished,
+ * the calibration measures (and leaves near zero where they do not). Its
+ * uncertainty is the calibration's prediction interval (residual variance
+ * plus the coefficients' covariance, Student t), which shrinks as more
+ * models finish, never below the validation noise measured on the finished
+ * curves (their last two epochs). A model stops as soon as the optimistic
+ * end of that interval cannot enter the current Pareto front (accuracy up,
+ * MFLOPs down); its fitness is then the calibrated prediction. Until `calibrate_after` models have finished,
  * nothing stops. A model at chance level is judged only against finished
  * models that were also at chance at that epoch: a flat start predicts
  * nothing by itself, so it stops only where the search has seen enough
@@ -159,7 +159,9 @@ static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
     /* the optimistic end: the one-sided level of z standard normal errors,
      * as a Student t quantile for the calibration's few degrees of freedom */
     const double t = gsl_cdf_tdist_Pinv(gsl_cdf_ugaussian_P(cfg->z), dof);
-    double best_case = fmax(mu + t * sigma, a4nn_penguin_best_so_far(m->acc, m->n)) + noise;
+    /* no extra noise on top: the residuals already hold the noise of the
+     * finished models' final accuracies, which is what a stop gives up */
+    double best_case = fmax(mu + t * sigma, a4nn_penguin_best_so_far(m->acc, m->n));
     if (best_case > 100) /* no accuracy beats 100 % */
         best_case = 100;
     if (!a4nn_front_would_enter(front, mflops, best_case)) {
