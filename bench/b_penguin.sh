@@ -33,17 +33,22 @@ fi
 # search with 2 workers in flight: the figures of README "PENGUIN".
 source bench/curve_files.inc
 curve_files
-printf '%-34s %-9s %8s %6s %7s %6s %7s\n' "curves" "policy" "saved %" "rho" "regret" "kept" "|err|"
+printf '%-34s %-9s %8s %6s %7s %6s %7s   %s\n' "curves" "policy" "saved %" "rho" "regret" "kept" "|err|" \
+  "over 20 orders: saved / rho / regret, mean (worst)"
 for f in "${files[@]}"; do
   for pol in front seed fixed:10 median ensemble pareto; do
-    "$B"/a4nn penguin --curves "$f" --policy "$pol" --format json 2>/dev/null |
+    "$B"/a4nn penguin --curves "$f" --policy "$pol" --orders 20 --format json 2>/dev/null |
       /usr/bin/python3 -c '
 import json, os, sys
 d = json.load(sys.stdin)
-print("%-34s %-9s %8.1f %6.3f %7.2f %3d/%-2d %7.2f" % (os.path.basename(d["curves"]), d["policy"],
+o = d["orders"]
+print("%-34s %-9s %8.1f %6.3f %7.2f %3d/%-2d %7.2f   %.1f (%.1f) / %.3f (%.3f) / %.2f (%.2f)" % (
+      os.path.basename(d["curves"]), d["policy"],
       d["epochs_saved_pct"], d["rho"], d["front_regret"], d["front_kept"], d["true_front"],
-      d["mean_abs_fitness_err"]))'
+      d["mean_abs_fitness_err"], o["epochs_saved_pct"]["mean"], o["epochs_saved_pct"]["min"],
+      o["rho"]["mean"], o["rho"]["min"], o["front_regret"]["mean"], o["front_regret"]["max"]))'
   done
 done
-echo "(a4nn penguin --curves FILE --policy P --workers 2; saved = epochs saved, regret = front regret in points,"
-echo " kept = true-front models in the policy front, |err| = mean |fitness - final|; targets: saved >= 60, rho >= 0.9, regret <= 0.1)"
+echo "(a4nn penguin --curves FILE --policy P --workers 2 --orders 20; the first figures are the file's order;"
+echo " saved = epochs saved, regret = front regret in points, kept = true-front models in the policy front,"
+echo " |err| = mean |fitness - final|; targets: saved >= 60, rho >= 0.9, regret <= 0.1)"

@@ -61,13 +61,15 @@ for f in ${CORPUS_FLUENCES:-1e14 1e15 1e16}; do
     python3 - "$run/export.csv" "$OUT/a4nn-$NAME-xfel-$f.csv" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-rows.sort(key=lambda r: (int(r["model"]), int(r["epoch"])))
+# the model column is "id" (older exports: "model")
+mid = lambda r: int(r["id"] if "id" in r else r["model"])
+rows.sort(key=lambda r: (mid(r), int(r["epoch"])))
 with open(sys.argv[2], "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow(["epoch", "train_accs", "val_accs", "predictions", "converged", "genome", "arch", "flops"])
     for r in rows:
         w.writerow([r["epoch"], "%.6f" % float(r["train_acc"]), "%.6f" % float(r["val_acc"]), "inf", "False",
-                    r["genome"], r["model"], "%.6f" % float(r["mflops"])])
+                    r["genome"], mid(r), "%.6f" % float(r["mflops"])])
 EOF
     echo "wrote $OUT/a4nn-$NAME-xfel-$f.csv"
   ) &

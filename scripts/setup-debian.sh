@@ -17,10 +17,10 @@ PACKAGES=(
 # `setup-debian.sh test` (what `make test` and `make bench` run) adds what the
 # tests and benchmarks use: headless Chromium for the report tests, h5py and
 # PIL to read commons files and previews, PyTorch for the export parity test
-# and the benchmarks' peer, a single-node Slurm for the job tests, and bc for
-# the scaling benchmark.
+# and the benchmarks' peer, SciPy to check the reference curve fits against,
+# a single-node Slurm for the job tests, and bc for the scaling benchmark.
 TEST_PACKAGES=(
-  chromium python3-h5py python3-pil python3-numpy python3-torch
+  chromium python3-h5py python3-pil python3-numpy python3-torch python3-scipy
   slurm-wlm munge bc
 )
 if [[ ${1:-} == test ]]; then

@@ -283,10 +283,41 @@ static void test_reference_replay(void **s)
     printf("seed policy vs original: first converged epoch equal for %d/100 models; "
            "predictions within 0.5 on %d/%d epochs (%.1f %%)\n",
            same_epoch, agree, both, 100.0 * agree / both);
-    assert_true(same_epoch >= 95);
-    assert_true(agree >= 0.95 * both);
+    assert_true(same_epoch >= 98);
+    assert_true(agree >= 0.99 * both);
     free(m);
     a4nn_penguin_free(p);
+
+    /* every epoch's reference fit against the original's: both predict and
+     * agree within 1e-3 points, or both have none (measured: 1970 of the
+     * 1976 epochs where both predict agree, one epoch has a prediction on
+     * one side only, of 2200) */
+    const a4nn_curve *c = a4nn_curve_find(reg, "default");
+    a4nn_fitter *ref = a4nn_fitter_alloc(A4NN_FIT_REFERENCE);
+    int both_pred = 0, same_pred = 0, one_sided = 0;
+    double x[64];
+    for (int e = 0; e < 64; e++)
+        x[e] = e;
+    for (int i = 0; i < set.n_models; i++) {
+        const a4nn_curve_record *r = &set.models[i];
+        for (int e = 3; e < r->n_epochs; e++) {
+            a4nn_fit f;
+            a4nn_curve_fit(ref, c, x, r->val_acc, e + 1, 25, &f);
+            if (f.ok && isfinite(r->ref_pred[e])) {
+                both_pred++;
+                same_pred += fabs(f.prediction - r->ref_pred[e]) <= 1e-3;
+            } else {
+                one_sided += f.ok != (isfinite(r->ref_pred[e]) != 0);
+            }
+        }
+    }
+    a4nn_fitter_free(ref);
+    printf("reference fits vs original: %d/%d epochs with both predictions agree within 1e-3, "
+           "%d with a prediction on one side only\n",
+           same_pred, both_pred, one_sided);
+    assert_true(both_pred >= 1950);
+    assert_true(same_pred >= 0.995 * both_pred);
+    assert_true(one_sided <= 5);
 
     a4nn_replay_row rows[100];
     a4nn_replay_summary sum[5];
@@ -298,7 +329,7 @@ static void test_reference_replay(void **s)
         double saved, mean_err;
         int kept_at_least;
     } cases[] = {
-        {{"policy", "seed"}, 35.9, 2.74, 4},
+        {{"policy", "seed"}, 34.8, 2.66, 4},
         {{"policy", "ensemble"}, 66.0, 0.94, 5},
         {{"policy", "ensemble", "select", "best"}, 66.0, 0.91, 3},
         {{"policy", "pareto"}, 45.1, 0.91, 8},
@@ -320,9 +351,9 @@ static void test_reference_replay(void **s)
         assert_true(sum[k].front_kept >= cases[k].kept_at_least);
         assert_int_equal(sum[k].front_size, 8);
     }
-    /* the seed rule saves about what the original did (34.8 %, 2.66 points) */
-    assert_close(sum[0].epochs_saved_pct, 34.8, 2.0);
-    assert_close(sum[0].mean_abs_err, 2.66, 0.2);
+    /* the seed rule saves what the original did (34.8 %, 2.66 points) */
+    assert_close(sum[0].epochs_saved_pct, 34.8, 0.5);
+    assert_close(sum[0].mean_abs_err, 2.66, 0.05);
     /* the ensemble saves at least 60 % with at most one point of error; the
      * pareto policy keeps the whole full-training front and still beats the
      * seed rule in epochs and error; without its uncertainty it does not */
@@ -416,6 +447,51 @@ static void test_baseline_policies(void **s)
     a4nn_penguin_free(p);
 }
 
+/* Curves identical for 8 epochs whose final accuracy grows with ln MFLOPs:
+ * only the model's size tells them apart early on. */
+static double sized_curve(double mflops, int e)
+{
+    const double final = 75 + 4 * log(mflops / 100);
+    if (e < 8)
+        return 50 + 20 * (1 - exp(-0.5 * e));
+    const double at8 = 50 + 20 * (1 - exp(-4.0));
+    return at8 + (final - at8) * (e - 7) / 17.0;
+}
+
+/* The front policy's calibration uses the models' size where it is known,
+ * and does without it where it is not. */
+static void test_front_calibrates_on_size(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin_config_defaults(&cfg);
+    a4nn_penguin *p = policy_tracker("front", &cfg);
+    double acc[25], mean = 0;
+    for (int k = 0; k < 20; k++) {
+        const double mf = 100 * pow(1.2, k);
+        for (int e = 0; e < 25; e++)
+            acc[e] = sized_curve(mf, e);
+        a4nn_penguin_learn(p, acc, 25, mf);
+        mean += acc[24] / 20;
+    }
+    const double mf = 100 * pow(1.2, 7.5);
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    a4nn_penguin_model_init(&m);
+    for (int e = 0; e < 4; e++)
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), mf, NULL, &d, NULL),
+                         A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, sized_curve(mf, 24), 0.3);
+    a4nn_penguin_model_init(&m); /* size unknown: the population's mean */
+    for (int e = 0; e < 4; e++)
+        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), NAN, NULL, &d, NULL),
+                         A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, mean, 0.3);
+    a4nn_penguin_free(p);
+}
+
 /* A synthetic search: curve k rises from chance to top_k, MFLOPs grow with k. */
 static double synth(int k, int e) { return 50 + (30 + 2.0 * (k % 7)) * (1 - exp(-0.35 * e)); }
 
@@ -452,7 +528,7 @@ static void test_front_policy(void **s)
         }
         a4nn_front_add(&front, mf, fit);
         if (d.finished)
-            a4nn_penguin_learn(p, m.acc, m.n);
+            a4nn_penguin_learn(p, m.acc, m.n, mf);
     }
     assert_int_equal(a4nn_penguin_n_finished(p), 20 - stopped);
     assert_true(stopped >= 5);
@@ -539,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_replay_metrics),
         cmocka_unit_test(test_baseline_policies),
         cmocka_unit_test(test_front_policy),
+        cmocka_unit_test(test_front_calibrates_on_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

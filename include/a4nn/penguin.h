@@ -52,15 +52,20 @@ typedef struct {
     int starts;          /* start points tried (robust fits try more when one fails) */
 } a4nn_fit;
 
-/* How fits are made (GSL's trust-region solver in both):
- * REFERENCE  as the original PENGUIN fits with scipy's curve_fit: plain
- *            Levenberg-Marquardt, Jacobian by forward differences, the
- *            curve's start point only. It fails where the original failed
- *            (flat valleys, parameters running off to infinity), so the
- *            seed policy reproduces the original's stopping decisions.
- * ROBUST     analytic Jacobians, geodesic-accelerated Levenberg-Marquardt,
- *            and up to A4NN_FIT_RESTARTS further start points (the start
- *            doubled, then halved, inside the bounds) when a fit fails. */
+/* How fits are made:
+ * REFERENCE  as the original PENGUIN fits with scipy's curve_fit given
+ *            bounds: least_squares' Trust Region Reflective method (exact
+ *            trust-region steps by SVD, Coleman-Li scaling, reflection at
+ *            the bounds), Jacobian by forward differences that step inward
+ *            at a bound, ftol = xtol = gtol = 1e-8, at most 100 k residual
+ *            evaluations (else the fit fails), from the curve's start point
+ *            only. Its fits succeed, fail and land where the original's did,
+ *            so the seed policy reproduces the original's stopping
+ *            decisions. iterations counts residual evaluations.
+ * ROBUST     GSL's trust-region solver: analytic Jacobians,
+ *            geodesic-accelerated Levenberg-Marquardt, and up to
+ *            A4NN_FIT_RESTARTS further start points (the start doubled, then
+ *            halved, inside the bounds) when a fit fails. */
 typedef enum { A4NN_FIT_REFERENCE, A4NN_FIT_ROBUST } a4nn_fit_mode;
 #define A4NN_FIT_RESTARTS 2
 
@@ -190,12 +195,15 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m);
 int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
                          double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
                          a4nn_error *err);
-/* A curve trained to the budget (n accuracies), as the search reports it
- * finished: population-informed policies calibrate on it. */
-void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n);
-/* Curves that reached the budget so far, and the i-th (budget accuracies). */
+/* A curve trained to the budget (n accuracies) of a model of mflops MFLOPs
+ * (NAN if unknown), as the search reports it finished: population-informed
+ * policies calibrate on it. */
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n, double mflops);
+/* Curves that reached the budget so far, the i-th (budget accuracies) and
+ * its model's MFLOPs. */
 int a4nn_penguin_n_finished(const a4nn_penguin *p);
 const double *a4nn_penguin_finished(const a4nn_penguin *p, int i);
+double a4nn_penguin_finished_mflops(const a4nn_penguin *p, int i);
 /* Fitness: the converged prediction, else the last measured accuracy. */
 double a4nn_penguin_fitness(const a4nn_penguin_model *m);
 

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
 #include "a4nn/penguin.h"
 #include "app.h"
 
@@ -26,6 +29,9 @@ static void penguin_usage(FILE *out)
                 a4nn_policy_at(i)->summary, i ? "" : " (default)");
     fprintf(out,
             "  --workers W           models in flight during the replay (default 2)\n"
+            "  --orders K            also replay K - 1 shuffled arrival orders and print\n"
+            "                        the figures' mean, least and largest (default 1:\n"
+            "                        the file order only); --seed S seeds the shuffles (1)\n"
             "  --format csv|json     standard output: per-model CSV (default) or JSON\n"
             "  --curve NAME          curve to fit (default: default, a - b^(c - x));\n"
             "                        --curve list prints the family\n"
@@ -46,6 +52,53 @@ static void penguin_usage(FILE *out)
             "                        (5); chance-level accuracy in percent (50)\n"
             "  --budget E            epoch budget; predictions are f(E) (default 25)\n"
             "  --plugin LIB.so       load a curve plug-in (exports a4nn_curve_plugin)\n");
+}
+
+/* The spread of the figures over several arrival orders of the same curves:
+ * a search's order is one draw, and a policy should not hang on it. */
+typedef struct {
+    int n;
+    double saved[3], rho[3], regret[3]; /* mean, least, largest */
+} order_spread;
+
+static void spread_add(double *f, double v, int n)
+{
+    f[0] += (v - f[0]) / n;
+    f[1] = n == 1 ? v : fmin(f[1], v);
+    f[2] = n == 1 ? v : fmax(f[2], v);
+}
+
+/* Replays `orders` - 1 shuffles of set (the models' order only) after the
+ * file order's summary `first`. */
+static int replay_orders(const a4nn_penguin_config *cfg, a4nn_curve_registry *reg,
+                         const a4nn_curve_set *set, int workers, int orders, unsigned long seed,
+                         const a4nn_replay_summary *first, order_spread *out, a4nn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->n = 1;
+    spread_add(out->saved, first->epochs_saved_pct, 1);
+    spread_add(out->rho, first->rho, 1);
+    spread_add(out->regret, first->front_regret, 1);
+    a4nn_curve_set shuffled = {set->n_models, a4nn_malloc(sizeof *set->models * (size_t)set->n_models)};
+    memcpy(shuffled.models, set->models, sizeof *set->models * (size_t)set->n_models);
+    a4nn_replay_row *rows = a4nn_calloc((size_t)set->n_models, sizeof *rows);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    int rc = A4NN_OK;
+    for (int k = 1; k < orders && rc == A4NN_OK; k++) {
+        a4nn_replay_summary sum;
+        gsl_ran_shuffle(rng, shuffled.models, (size_t)shuffled.n_models, sizeof *shuffled.models);
+        if ((rc = a4nn_penguin_replay(cfg, reg, &shuffled, workers, rows, &sum, err)))
+            break;
+        out->n++;
+        spread_add(out->saved, sum.epochs_saved_pct, out->n);
+        spread_add(out->rho, sum.rho, out->n);
+        spread_add(out->regret, sum.front_regret, out->n);
+    }
+    gsl_rng_free(rng);
+    free(rows);
+    free(shuffled.models);
+    return rc;
 }
 
 static void print_definitions(FILE *o, int n, int budget)
@@ -74,7 +127,8 @@ int cmd_penguin(int argc, char **argv)
     a4nn_penguin_config_defaults(&cfg);
     a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
     const char *path = NULL;
-    int list = 0, json = 0, workers = 2;
+    int list = 0, json = 0, workers = 2, orders = 1;
+    unsigned long seed = 1;
     a4nn_error err;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -103,6 +157,16 @@ int cmd_penguin(int argc, char **argv)
             if (!*v || *end || w < 1 || w > 100000)
                 a4nn_die("penguin: --workers: bad value '%s' (a positive integer)", v);
             workers = (int)w;
+        } else if (!strcmp(key, "orders") || !strcmp(key, "seed")) {
+            char *end;
+            long w = strtol(v, &end, 10);
+            if (!*v || *end || w < (key[0] == 'o') || w > 100000)
+                a4nn_die("penguin: --%s: bad value '%s' (%s integer)", key, v,
+                         key[0] == 'o' ? "a positive" : "a non-negative");
+            if (key[0] == 'o')
+                orders = (int)w;
+            else
+                seed = (unsigned long)w;
         } else if (a4nn_penguin_config_set(&cfg, key, v, &err))
             a4nn_die("penguin: %s", err.msg);
     }
@@ -125,17 +189,28 @@ int cmd_penguin(int argc, char **argv)
     a4nn_replay_summary sum;
     if (a4nn_penguin_replay(&cfg, reg, &set, workers, rows, &sum, &err))
         a4nn_die("penguin: %s", err.msg);
+    order_spread spread;
+    if (replay_orders(&cfg, reg, &set, workers, orders, seed, &sum, &spread, &err))
+        a4nn_die("penguin: %s", err.msg);
     if (json) {
         printf("{\"curves\":\"%s\",\"policy\":\"%s\",\"curve\":\"%s\",\"workers\":%d,"
                "\"budget\":%d,\"models\":%d,\"epochs_saved_pct\":%.4f,\"rho\":%.6f,"
                "\"front_regret\":%.4f,\"front_kept\":%d,\"true_front\":%d,"
                "\"policy_front\":%d,\"mean_abs_fitness_err\":%.4f,\"converged\":%d,"
                "\"mean_abs_err_converged\":%.4f,\"max_abs_err_converged\":%.4f,"
-               "\"seconds\":%.4f,\"rows\":[",
+               "\"seconds\":%.4f,",
                path, cfg.policy_label, cfg.curve, workers, cfg.budget, set.n_models,
                sum.epochs_saved_pct, isfinite(sum.rho) ? sum.rho : 0.0, sum.front_regret,
                sum.front_kept, sum.front_size, sum.policy_front_size, sum.mean_abs_fitness_err,
                sum.n_converged, sum.mean_abs_err, sum.max_abs_err, sum.seconds);
+        printf("\"orders\":{\"n\":%d,\"seed\":%lu", spread.n, seed);
+        const char *name[3] = {"epochs_saved_pct", "rho", "front_regret"};
+        const double *fig[3] = {spread.saved, spread.rho, spread.regret};
+        for (int f = 0; f < 3; f++)
+            printf(",\"%s\":{\"mean\":%.6g,\"min\":%.6g,\"max\":%.6g}", name[f],
+                   isfinite(fig[f][0]) ? fig[f][0] : 0.0, isfinite(fig[f][1]) ? fig[f][1] : 0.0,
+                   isfinite(fig[f][2]) ? fig[f][2] : 0.0);
+        printf("},\"rows\":[");
         for (int i = 0; i < set.n_models; i++)
             printf("%s{\"model\":%d,\"converged_epoch\":%d,\"fitness\":%.4f,\"final\":%.4f,"
                    "\"epochs_used\":%d,\"mflops\":%.6g}",
@@ -162,6 +237,14 @@ int cmd_penguin(int argc, char **argv)
             sum.epochs_saved_pct, sum.rho, sum.front_regret, sum.front_kept, sum.front_size,
             sum.policy_front_size, sum.mean_abs_fitness_err, sum.mean_abs_err, sum.max_abs_err,
             sum.seconds);
+    if (spread.n > 1)
+        fprintf(stderr,
+                "penguin: over %d arrival orders (the file's and %d shuffles, seed %lu): epochs "
+                "saved mean %.1f %% (%.1f to %.1f), rho mean %.3f (%.3f to %.3f), front regret "
+                "mean %.2f (%.2f to %.2f) points\n",
+                spread.n, spread.n - 1, seed, spread.saved[0], spread.saved[1], spread.saved[2],
+                spread.rho[0], spread.rho[1], spread.rho[2], spread.regret[0], spread.regret[1],
+                spread.regret[2]);
     print_definitions(stderr, set.n_models, cfg.budget);
     free(rows);
     a4nn_curves_free(&set);

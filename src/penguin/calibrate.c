@@ -2,15 +2,17 @@
  *
  * A model's final accuracy is predicted from its partial curve by a linear
  * least-squares calibration (GSL) against the models of the same search that
- * already reached the budget: final ~ b0 + b1 best-so-far(e) + b2 mean of the
- * last two accuracies(e), fitted on those models' curves cut at the same
- * epoch e. Its uncertainty is the calibration's prediction interval
- * (residual variance plus the coefficients' covariance, Student t), which
- * shrinks as more models finish, never below the validation noise measured
- * on the finished curves (their last two epochs). A model stops as soon as
- * the optimistic end of that interval, plus the noise, cannot enter the
- * current Pareto front (accuracy up, MFLOPs down); its fitness is then the
- * calibrated prediction. Until `calibrate_after` models have finished,
+ * already reached the budget: final ~ b0 + b1 best-so-far(e) + b2 ln MFLOPs
+ * + b3 mean of the last two accuracies(e), fitted on those models' curves
+ * cut at the same epoch e. The model's size carries what a few epochs
+ * cannot show: in these searches larger networks end higher, by an amount
+ * the calibration measures (and leaves near zero where they do not). Its
+ * uncertainty is the calibration's prediction interval (residual variance
+ * plus the coefficients' covariance, Student t), which shrinks as more
+ * models finish, never below the validation noise measured on the finished
+ * curves (their last two epochs). A model stops as soon as the optimistic
+ * end of that interval cannot enter the current Pareto front (accuracy up,
+ * MFLOPs down); its fitness is then the calibrated prediction. Until `calibrate_after` models have finished,
  * nothing stops. A model at chance level is judged only against finished
  * models that were also at chance at that epoch: a flat start predicts
  * nothing by itself, so it stops only where the search has seen enough
@@ -24,17 +26,25 @@
 
 #include "penguin_internal.h"
 
-#define N_FEATURES 3
+#define N_FEATURES 4
 /* accuracy within this many points of chance level counts as "at chance":
  * wider than the binomial noise of 100+ validation images around 50 % */
 #define CHANCE_BAND 5.0
 
-static void features(const double *acc, int e, double *x)
+/* The calibration's regressors of a curve cut at epoch e, in the order they
+ * enter as more models finish; with_size = 0 leaves ln MFLOPs out. */
+static int features(const double *acc, int e, double mflops, int with_size, double *x)
 {
-    x[0] = 1;
-    x[1] = a4nn_penguin_best_so_far(acc, e + 1);
-    x[2] = e > 0 ? 0.5 * (acc[e] + acc[e - 1]) : acc[e];
+    int n = 0;
+    x[n++] = 1;
+    x[n++] = a4nn_penguin_best_so_far(acc, e + 1);
+    if (with_size)
+        x[n++] = log(mflops);
+    x[n++] = e > 0 ? 0.5 * (acc[e] + acc[e - 1]) : acc[e];
+    return n;
 }
+
+static int size_known(double mflops) { return isfinite(mflops) && mflops > 0; }
 
 /* Validation noise of one accuracy near the end of training: the pooled
  * standard deviation of the last two epochs' difference over sqrt 2. */
@@ -55,17 +65,20 @@ static double validation_noise(const a4nn_penguin *p)
  * (acc[0..e]), from the finished curves in the same state (at chance or
  * not): mean, standard error of prediction and degrees of freedom. Returns 0
  * when too few finished curves are comparable. */
-static int calibrate(const a4nn_penguin *p, const double *acc, int e, double *mu, double *sigma,
-                     int *dof)
+static int calibrate(const a4nn_penguin *p, const double *acc, int e, double mflops, double *mu,
+                     double *sigma, int *dof)
 {
     const int b = p->cfg.budget, K = p->n_finished;
     const double chance_top = p->cfg.chance + CHANCE_BAND;
     const int at_chance = a4nn_penguin_best_so_far(acc, e + 1) < chance_top;
     int *use = a4nn_malloc(sizeof(int) * (size_t)(K ? K : 1)), k = 0;
+    int with_size = size_known(mflops);
     for (int i = 0; i < K; i++) {
         const double *c = a4nn_penguin_finished(p, i);
-        if ((a4nn_penguin_best_so_far(c, e + 1) < chance_top) == at_chance)
+        if ((a4nn_penguin_best_so_far(c, e + 1) < chance_top) == at_chance) {
             use[k++] = i;
+            with_size = with_size && size_known(a4nn_penguin_finished_mflops(p, i));
+        }
     }
     int ok = k >= p->cfg.calibrate_after;
     if (ok && at_chance) {
@@ -81,28 +94,31 @@ static int calibrate(const a4nn_penguin *p, const double *acc, int e, double *mu
         *sigma = sqrt(var * (1 + 1.0 / k));
         *dof = k - 1;
     } else if (ok) {
-        /* two features until there are enough models for three */
-        const int nf = k >= 4 * N_FEATURES ? N_FEATURES : 2;
+        /* the last regressor joins once there are four models per regressor */
+        double x[N_FEATURES];
+        const int all = features(acc, e, mflops, with_size, x);
+        const int nf = k >= 4 * all ? all : all - 1;
         gsl_matrix *X = gsl_matrix_alloc((size_t)k, (size_t)nf);
         gsl_vector *y = gsl_vector_alloc((size_t)k), *c = gsl_vector_alloc((size_t)nf);
         gsl_matrix *cov = gsl_matrix_alloc((size_t)nf, (size_t)nf);
         gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc((size_t)k, (size_t)nf);
-        double x[N_FEATURES], chisq;
+        double chisq;
         for (int i = 0; i < k; i++) {
             const double *cv = a4nn_penguin_finished(p, use[i]);
-            features(cv, e, x);
+            features(cv, e, a4nn_penguin_finished_mflops(p, use[i]), with_size, x);
             for (int j = 0; j < nf; j++)
                 gsl_matrix_set(X, (size_t)i, (size_t)j, x[j]);
             gsl_vector_set(y, (size_t)i, cv[b - 1]);
         }
-        /* rank-deficient designs (identical curves) are fine: the SVD drops
-         * the null directions */
-        gsl_multifit_linear(X, y, c, cov, &chisq, w);
-        features(acc, e, x);
+        /* a truncated SVD: identical or collinear regressors (curves that
+         * agree so far) drop out instead of blowing the coefficients up */
+        size_t rank;
+        gsl_multifit_linear_tsvd(X, y, 1e-9, c, cov, &chisq, &rank, w);
+        features(acc, e, mflops, with_size, x);
         gsl_vector_view xv = gsl_vector_view_array(x, (size_t)nf);
         double est, est_err;
         gsl_multifit_linear_est(&xv.vector, c, cov, &est, &est_err);
-        *dof = k - nf;
+        *dof = k - (int)rank;
         *mu = est;
         *sigma = sqrt(chisq / *dof + est_err * est_err);
         ok = isfinite(est) && isfinite(*sigma);
@@ -129,9 +145,9 @@ static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
     const int e = m->n - 1;
     if (e + 1 >= cfg->budget || !isfinite(m->acc[e]))
         return; /* it has trained to the budget */
-    double mu, sigma;
-    int dof;
-    if (!calibrate(p, m->acc, e, &mu, &sigma, &dof))
+    double mu = NAN, sigma = NAN;
+    int dof = 1;
+    if (!calibrate(p, m->acc, e, mflops, &mu, &sigma, &dof))
         return;
     const double noise = validation_noise(p);
     sigma = fmax(sigma, noise);
@@ -143,7 +159,9 @@ static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
     /* the optimistic end: the one-sided level of z standard normal errors,
      * as a Student t quantile for the calibration's few degrees of freedom */
     const double t = gsl_cdf_tdist_Pinv(gsl_cdf_ugaussian_P(cfg->z), dof);
-    double best_case = fmax(mu + t * sigma, a4nn_penguin_best_so_far(m->acc, m->n)) + noise;
+    /* no extra noise on top: the residuals already hold the noise of the
+     * finished models' final accuracies, which is what a stop gives up */
+    double best_case = fmax(mu + t * sigma, a4nn_penguin_best_so_far(m->acc, m->n));
     if (best_case > 100) /* no accuracy beats 100 % */
         best_case = 100;
     if (!a4nn_front_would_enter(front, mflops, best_case)) {

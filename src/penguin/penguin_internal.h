@@ -12,6 +12,7 @@ struct a4nn_penguin {
     /* curves that reached the budget, here or on other analytics ranks:
      * n_finished x budget accuracies */
     double *finished;
+    double *finished_mflops;
     int n_finished, cap_finished;
     void *state; /* the policy's own (init / free) */
 };

@@ -228,6 +228,7 @@ void a4nn_penguin_free(a4nn_penguin *p)
         p->cfg.policy->free(p);
     a4nn_fitter_free(p->fitter);
     free(p->finished);
+    free(p->finished_mflops);
     free(p);
 }
 
@@ -238,7 +239,7 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m)
     m->fitness = NAN;
 }
 
-void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n)
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n, double mflops)
 {
     const int b = p->cfg.budget;
     if (n < b)
@@ -246,7 +247,10 @@ void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n)
     if (p->n_finished == p->cap_finished) {
         p->cap_finished = p->cap_finished ? 2 * p->cap_finished : 64;
         p->finished = a4nn_realloc(p->finished, sizeof(double) * (size_t)b * (size_t)p->cap_finished);
+        p->finished_mflops =
+            a4nn_realloc(p->finished_mflops, sizeof(double) * (size_t)p->cap_finished);
     }
+    p->finished_mflops[p->n_finished] = mflops;
     memcpy(p->finished + (size_t)p->n_finished * (size_t)b, acc, sizeof(double) * (size_t)b);
     p->n_finished++;
 }
@@ -256,6 +260,7 @@ const double *a4nn_penguin_finished(const a4nn_penguin *p, int i)
 {
     return p->finished + (size_t)i * (size_t)p->cfg.budget;
 }
+double a4nn_penguin_finished_mflops(const a4nn_penguin *p, int i) { return p->finished_mflops[i]; }
 
 double a4nn_penguin_best_so_far(const double *acc, int n)
 {

@@ -110,7 +110,7 @@ int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *cur
             if (isfinite(r->mflops) && isfinite(row->fitness))
                 a4nn_front_add(&front, r->mflops, row->fitness);
             if (d.finished)
-                a4nn_penguin_learn(p, m->acc, m->n);
+                a4nn_penguin_learn(p, m->acc, m->n, r->mflops);
             a4nn_penguin_model_init(m);
             slot[w] = next < n ? next++ : -1;
             busy -= slot[w] < 0;

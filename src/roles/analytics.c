@@ -60,7 +60,7 @@ static int recv_front(const a4nn_role_ctx *ctx, a4nn_penguin *pg, a4nn_front *fr
     if (a4nn_recv_front(ctx, 0, &f, &curve, err) != A4NN_OK)
         return A4NN_ERR;
     if (curve && pg)
-        a4nn_penguin_learn(pg, curve, f.n_curve);
+        a4nn_penguin_learn(pg, curve, f.n_curve, f.mflops);
     free(curve);
     if (f.end) {
         *front_end = 1;
