@@ -12,11 +12,12 @@
  * models finish, never below the validation noise measured on the finished
  * curves (their last two epochs). A model stops as soon as the optimistic
  * end of that interval cannot enter the current Pareto front (accuracy up,
- * MFLOPs down); its fitness is then the calibrated prediction. Until `calibrate_after` models have finished,
- * nothing stops. A model at chance level is judged only against finished
- * models that were also at chance at that epoch: a flat start predicts
- * nothing by itself, so it stops only where the search has seen enough
- * models come out of such a start to know. */
+ * MFLOPs down); its fitness is then the calibrated prediction. Until
+ * `calibrate_after` models have finished, nothing stops. A model at chance
+ * level is judged only against finished models that were also at chance at
+ * that epoch: a flat start predicts nothing by itself, so it stops only
+ * where the search has seen enough models come out of such a start to
+ * know. */
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_multifit.h>
