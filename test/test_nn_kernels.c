@@ -159,6 +159,9 @@ static void test_conv_full_odd(void **state)
         check_conv(be, 2, 7, 13, 6, 5, 3, 0, 0);
         check_conv(be, 2, 5, 3, 33, 17, 3, 1, 0);
         check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0); /* 1x1: the GEMM path */
+        /* a map large enough for the weight gradient's position chunks
+         * (the small ones above take its per-tap GEMM path) */
+        check_conv(be, 2, 5, 11, 40, 37, 3, 1, 0);
         a4nn_backend_free(be);
     }
 }

@@ -145,7 +145,7 @@ enum { VL = 16, DCO = 8 };
 enum { VL = 8, DCO = 4 };
 #endif
 typedef float vecf __attribute__((vector_size(VL * sizeof(float))));
-enum { DQ = 2 * VL, DCHUNK = 1024 };
+enum { DQ = 2 * VL, DCHUNK = 1024, DW_L1 = 40 * 1024 };
 
 static inline vecf loadv(const float *p)
 {
@@ -281,40 +281,47 @@ static void to_grid(const dgeom *g, const float *dy, int co, float *dg)
 /* dwv [co][c][kk][VL] += correlation of the gridded output gradient dg
  * with the padded input xp, in VL partial sums per weight (summed once per
  * batch): blocks of DCO output channels x 3 taps of a kernel row stay in
- * registers over the whole image */
+ * registers over a chunk of positions */
 static inline __attribute__((always_inline)) void
 direct_dweights_k(const dgeom *g, const float *xp, const float *dg, int co, float *dwv,
                   const int k)
 {
     const int kk = k * k;
+    /* positions per chunk: the chunk of DCO output-gradient rows stays in L1
+     * (40 of the 48 KiB) while every input channel and tap row passes over it */
+    const int nch = (int)(((size_t)g->n * DCO * sizeof(float) + DW_L1 - 1) / DW_L1),
+              qc = ((g->n + nch - 1) / nch + VL - 1) / VL * VL;
     for (int cb = 0; cb < co; cb += DCO) {
         const int nj = co - cb < DCO ? co - cb : DCO;
         const float *dr[DCO];
         for (int j = 0; j < DCO; j++) /* missing channels repeat one; discarded */
             dr[j] = dg + (size_t)(cb + (j < nj ? j : 0)) * g->n;
-        for (int ci = 0; ci < g->c; ci++)
-            for (int ky = 0; ky < k; ky++)
-                for (int kx0 = 0; kx0 < k; kx0 += 3) {
-                    const float *xs = xp + ci * g->cs + ky * g->wp + kx0;
-                    vecf a[DCO][3] = {{{0}}};
-                    for (int q = 0; q < g->n; q += VL) {
-                        const vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
-                                   x2 = loadv(xs + q + 2);
-                        for (int j = 0; j < DCO; j++) {
-                            const vecf d = loadv(dr[j] + q);
-                            a[j][0] += d * x0;
-                            a[j][1] += d * x1;
-                            a[j][2] += d * x2;
+        for (int q0 = 0; q0 < g->n; q0 += qc) {
+            const int q1 = q0 + qc < g->n ? q0 + qc : g->n;
+            for (int ci = 0; ci < g->c; ci++)
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx0 = 0; kx0 < k; kx0 += 3) {
+                        const float *xs = xp + ci * g->cs + ky * g->wp + kx0;
+                        vecf a[DCO][3] = {{{0}}};
+                        for (int q = q0; q < q1; q += VL) {
+                            const vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
+                                       x2 = loadv(xs + q + 2);
+                            for (int j = 0; j < DCO; j++) {
+                                const vecf d = loadv(dr[j] + q);
+                                a[j][0] += d * x0;
+                                a[j][1] += d * x1;
+                                a[j][2] += d * x2;
+                            }
                         }
+                        const int nt = k - kx0 < 3 ? k - kx0 : 3;
+                        for (int j = 0; j < nj; j++)
+                            for (int t = 0; t < nt; t++) {
+                                float *o = dwv + (((size_t)(cb + j) * g->c + ci) * kk +
+                                                  ky * k + kx0 + t) * VL;
+                                storev(o, loadv(o) + a[j][t]);
+                            }
                     }
-                    const int nt = k - kx0 < 3 ? k - kx0 : 3;
-                    for (int j = 0; j < nj; j++)
-                        for (int t = 0; t < nt; t++) {
-                            float *o = dwv + (((size_t)(cb + j) * g->c + ci) * kk + ky * k + kx0 +
-                                              t) * VL;
-                            storev(o, loadv(o) + a[j][t]);
-                        }
-                }
+        }
     }
 }
 
@@ -327,6 +334,24 @@ static void direct_dweights(const dgeom *g, const float *xp, const float *dg, in
 }
 
 static size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
+
+/* dwt [kk][co][c] += the same correlation as k*k sgemm calls: on the grid a
+ * tap is an offset into the padded input, so tap t's weight gradient is
+ * dg [co x n] times the rows xp + c*cs + offset(t) transposed, a GEMM with
+ * the image's positions as its long inner dimension and no im2col. */
+static void gemm_dweights(const dgeom *g, const float *xp, const float *dg, int co, float *dwt)
+{
+    for (int ky = 0; ky < g->k; ky++)
+        for (int kx = 0; kx < g->k; kx++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, g->c, g->n, 1.0f, dg, g->n,
+                        xp + (size_t)ky * g->wp + kx, (int)g->cs, 1.0f,
+                        dwt + (size_t)(ky * g->k + kx) * co * g->c, g->c);
+}
+
+/* On small maps (up to about 20x20) the direct kernel's registers are
+ * flushed after a few positions per channel and tap row; there the k*k
+ * GEMMs measured 1.2-1.4x faster (bench/README.md). */
+static int use_gemm_dweights(const dgeom *g) { return g->n <= 512; }
 
 static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
                              const float *b, float *y)
@@ -378,13 +403,15 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     const int nt = ctx->n_threads, tr = tile_rows(K, d->h_out, d->w_out);
     const int direct = use_direct(d);
-    /* per-thread accumulators: the weight gradient (VL partial sums each on
-     * the direct path), then the bias gradient */
-    const size_t wsz = (size_t)d->c_out * K, wpart = direct ? wsz * VL : wsz,
-                 accsz = wpart + (size_t)d->c_out;
     /* the input's and the input gradient's geometries */
     const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
                 gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
+    const int gdw = direct && use_gemm_dweights(&gx);
+    /* per-thread accumulators: the weight gradient (VL partial sums each on
+     * the direct kernel's path, tap-major on the GEMM one), then the bias
+     * gradient */
+    const size_t wsz = (size_t)d->c_out * K, wpart = direct && !gdw ? wsz * VL : wsz,
+                 accsz = wpart + (size_t)d->c_out;
     if (direct) {
         ensure(ctx->ws, &ctx->ws_floats,
                d->c_in * gx.cs + (size_t)d->c_out * gx.n +
@@ -423,7 +450,10 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                 float *xp = ws, *dg = xp + d->c_in * gx.cs;
                 pad_image(&gx, xi, xp);
                 to_grid(&gx, dyi, d->c_out, dg);
-                direct_dweights(&gx, xp, dg, d->c_out, acc);
+                if (gdw)
+                    gemm_dweights(&gx, xp, dg, d->c_out, acc);
+                else
+                    direct_dweights(&gx, xp, dg, d->c_out, acc);
                 if (dx) {
                     float *dyp = dg + (size_t)d->c_out * gx.n, *xg = dyp + d->c_out * gt.cs;
                     pad_image(&gt, dyi, dyp);
@@ -459,7 +489,13 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     }
     /* reduced in thread order (and lane order): deterministic */
     const size_t lanes = wpart / wsz;
-    for (size_t j = 0; j < wsz; j++) {
+    for (size_t j = 0; j < wsz && gdw; j++) { /* [kk][co][c] -> [co][c][kk] */
+        float sum = 0;
+        for (int t = 0; t < nt; t++)
+            sum += ctx->acc[t][j % kk * (wsz / kk) + j / kk];
+        dw[j] = sum;
+    }
+    for (size_t j = 0; j < wsz && !gdw; j++) {
         float sum = 0;
         for (int t = 0; t < nt; t++)
             for (size_t l = 0; l < lanes; l++)
