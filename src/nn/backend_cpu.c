@@ -138,7 +138,7 @@ static void conv_image(const float *x, int c, int h, int w, const float *wt, int
  * output channels x DQ positions in vector registers. The input gradient is
  * the same kernel on the padded output gradient with flipped, transposed
  * weights; the weight gradient correlates the gridded output gradient with
- * the padded input. */
+ * the padded input (on small maps as one sgemm per tap). */
 #ifdef __AVX512F__ /* 32 vector registers of 16 floats */
 enum { VL = 16, DCO = 8 };
 #else
