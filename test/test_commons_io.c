@@ -46,6 +46,19 @@ static int add_model(a4nn_commons *c, int id, int n)
     return rc;
 }
 
+/* The number of models c holds (read back, then freed). */
+static int count_models(a4nn_commons *c)
+{
+    a4nn_model_record *got;
+    int n;
+    a4nn_error err;
+    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
+    for (int i = 0; i < n; i++)
+        a4nn_model_record_free(&got[i]);
+    free(got);
+    return n;
+}
+
 static void test_models_roundtrip(void **state)
 {
     (void)state;
@@ -128,11 +141,7 @@ static void test_models_roundtrip(void **state)
     free(got);
     /* a model can be added after reopening */
     assert_int_equal(add_model(c, 20, 2), A4NN_OK);
-    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
-    assert_int_equal(n, 4);
-    for (int i = 0; i < n; i++)
-        a4nn_model_record_free(&got[i]);
-    free(got);
+    assert_int_equal(count_models(c), 4);
     assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
 
     /* not a commons */
@@ -250,11 +259,7 @@ static void test_crash_keeps_journal(void **state)
     assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
     c = a4nn_commons_open(path, &err);
     assert_non_null(c);
-    assert_int_equal(a4nn_commons_read_models(c, &got, &n, &err), A4NN_OK);
-    assert_int_equal(n, 4);
-    for (int i = 0; i < n; i++)
-        a4nn_model_record_free(&got[i]);
-    free(got);
+    assert_int_equal(count_models(c), 4);
     assert_int_equal(a4nn_commons_close(c, &err), A4NN_OK);
     assert_int_equal(access(jpath, F_OK), -1); /* a closed commons leaves no journal */
     unlink(path);
