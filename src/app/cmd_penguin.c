@@ -61,11 +61,19 @@ typedef struct {
     double saved[3], rho[3], regret[3]; /* mean, least, largest */
 } order_spread;
 
-static void spread_add(double *f, double v, int n)
+static void figure_add(double *f, double v, int n)
 {
     f[0] += (v - f[0]) / n;
     f[1] = n == 1 ? v : fmin(f[1], v);
     f[2] = n == 1 ? v : fmax(f[2], v);
+}
+
+static void spread_add(order_spread *o, const a4nn_replay_summary *sum)
+{
+    o->n++;
+    figure_add(o->saved, sum->epochs_saved_pct, o->n);
+    figure_add(o->rho, sum->rho, o->n);
+    figure_add(o->regret, sum->front_regret, o->n);
 }
 
 /* Replays `orders` - 1 shuffles of set (the models' order only) after the
@@ -75,10 +83,7 @@ static int replay_orders(const a4nn_penguin_config *cfg, a4nn_curve_registry *re
                          const a4nn_replay_summary *first, order_spread *out, a4nn_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->n = 1;
-    spread_add(out->saved, first->epochs_saved_pct, 1);
-    spread_add(out->rho, first->rho, 1);
-    spread_add(out->regret, first->front_regret, 1);
+    spread_add(out, first);
     a4nn_curve_set shuffled = {set->n_models, a4nn_malloc(sizeof *set->models * (size_t)set->n_models)};
     memcpy(shuffled.models, set->models, sizeof *set->models * (size_t)set->n_models);
     a4nn_replay_row *rows = a4nn_calloc((size_t)set->n_models, sizeof *rows);
@@ -90,15 +95,23 @@ static int replay_orders(const a4nn_penguin_config *cfg, a4nn_curve_registry *re
         gsl_ran_shuffle(rng, shuffled.models, (size_t)shuffled.n_models, sizeof *shuffled.models);
         if ((rc = a4nn_penguin_replay(cfg, reg, &shuffled, workers, rows, &sum, err)))
             break;
-        out->n++;
-        spread_add(out->saved, sum.epochs_saved_pct, out->n);
-        spread_add(out->rho, sum.rho, out->n);
-        spread_add(out->regret, sum.front_regret, out->n);
+        spread_add(out, &sum);
     }
     gsl_rng_free(rng);
     free(rows);
     free(shuffled.models);
     return rc;
+}
+
+/* An integer option in [lo, hi], or a clear error naming it. */
+static long int_option(const char *key, const char *v, long lo, long hi)
+{
+    char *end;
+    long w = strtol(v, &end, 10);
+    if (!*v || *end || w < lo || w > hi)
+        a4nn_die("penguin: --%s: bad value '%s' (a %s integer)", key, v,
+                 lo > 0 ? "positive" : "non-negative");
+    return w;
 }
 
 static void print_definitions(FILE *o, int n, int budget)
@@ -151,23 +164,13 @@ int cmd_penguin(int argc, char **argv)
             if (strcmp(v, "csv") && strcmp(v, "json"))
                 a4nn_die("penguin: --format: bad value '%s' (csv or json)", v);
             json = !strcmp(v, "json");
-        } else if (!strcmp(key, "workers")) {
-            char *end;
-            long w = strtol(v, &end, 10);
-            if (!*v || *end || w < 1 || w > 100000)
-                a4nn_die("penguin: --workers: bad value '%s' (a positive integer)", v);
-            workers = (int)w;
-        } else if (!strcmp(key, "orders") || !strcmp(key, "seed")) {
-            char *end;
-            long w = strtol(v, &end, 10);
-            if (!*v || *end || w < (key[0] == 'o') || w > 100000)
-                a4nn_die("penguin: --%s: bad value '%s' (%s integer)", key, v,
-                         key[0] == 'o' ? "a positive" : "a non-negative");
-            if (key[0] == 'o')
-                orders = (int)w;
-            else
-                seed = (unsigned long)w;
-        } else if (a4nn_penguin_config_set(&cfg, key, v, &err))
+        } else if (!strcmp(key, "workers"))
+            workers = (int)int_option(key, v, 1, 100000);
+        else if (!strcmp(key, "orders"))
+            orders = (int)int_option(key, v, 1, 100000);
+        else if (!strcmp(key, "seed"))
+            seed = (unsigned long)int_option(key, v, 0, 100000);
+        else if (a4nn_penguin_config_set(&cfg, key, v, &err))
             a4nn_die("penguin: %s", err.msg);
     }
     if (list) {

@@ -103,19 +103,18 @@ static int calibrate(const a4nn_penguin *p, const double *acc, int e, double mfl
         gsl_vector *y = gsl_vector_alloc((size_t)k), *c = gsl_vector_alloc((size_t)nf);
         gsl_matrix *cov = gsl_matrix_alloc((size_t)nf, (size_t)nf);
         gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc((size_t)k, (size_t)nf);
-        double chisq;
+        double chisq, row[N_FEATURES];
         for (int i = 0; i < k; i++) {
             const double *cv = a4nn_penguin_finished(p, use[i]);
-            features(cv, e, a4nn_penguin_finished_mflops(p, use[i]), with_size, x);
+            features(cv, e, a4nn_penguin_finished_mflops(p, use[i]), with_size, row);
             for (int j = 0; j < nf; j++)
-                gsl_matrix_set(X, (size_t)i, (size_t)j, x[j]);
+                gsl_matrix_set(X, (size_t)i, (size_t)j, row[j]);
             gsl_vector_set(y, (size_t)i, cv[b - 1]);
         }
         /* a truncated SVD: identical or collinear regressors (curves that
          * agree so far) drop out instead of blowing the coefficients up */
         size_t rank;
         gsl_multifit_linear_tsvd(X, y, 1e-9, c, cov, &chisq, &rank, w);
-        features(acc, e, mflops, with_size, x);
         gsl_vector_view xv = gsl_vector_view_array(x, (size_t)nf);
         double est, est_err;
         gsl_multifit_linear_est(&xv.vector, c, cov, &est, &est_err);
