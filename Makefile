@@ -2,6 +2,7 @@
 #
 #   make                 CPU build (CUDA backend added automatically when nvcc is found)
 #   make CUDA=0|1        force the CUDA backend off / on
+#   make ONEDNN=0|1      force oneDNN's convolutions (CPU backend) off / on
 #   make test            build and run every test (ends with "N passed, N failed")
 #   make bench           build and run the benchmarks
 #   make demo            set up, generate the default data and run the default search
@@ -91,15 +92,23 @@ TOOLS    := $(foreach t,$(TOOL_DIRS),$(BUILD)/a4nn-$(t))
 TEST_SRC := $(wildcard test/test_*.c)
 TESTS    := $(patsubst test/%.c,$(BUILD)/test/%,$(TEST_SRC))
 BENCH_SRC:= $(wildcard bench/bench_*.c)
-# oneDNN (Debian libdnnl-dev) serves only bench_onednn, the measured
-# comparison of its convolutions with the CPU backend's (bench/README.md)
-ifeq ($(wildcard /usr/include/dnnl.h),)
-  BENCH_SRC := $(filter-out bench/bench_onednn.c,$(BENCH_SRC))
-  DNNL_STATUS = off (no /usr/include/dnnl.h; apt-get install libdnnl-dev)
+# ---- oneDNN (Debian libdnnl-dev): the CPU backend's 3x3 convolutions on the
+# shapes where it measures faster, and bench_onednn; on when dnnl.h is found,
+# unless ONEDNN=0 -------------------------------------------------------------
+ifeq ($(ONEDNN),)
+  ONEDNN := $(if $(wildcard /usr/include/dnnl.h),1,0)
+  ONEDNN_WHY := (no /usr/include/dnnl.h; apt-get install libdnnl-dev)
 else
-  DNNL_STATUS = on
+  ONEDNN_WHY := (ONEDNN=$(ONEDNN))
 endif
-$(BUILD)/bench/bench_onednn: LDLIBS += -ldnnl
+ifeq ($(ONEDNN),1)
+  DNNL_STATUS = on (libdnnl)
+  CFLAGS  += -DA4NN_ONEDNN=1
+  LDLIBS  += -ldnnl
+else
+  DNNL_STATUS = off $(ONEDNN_WHY)
+  BENCH_SRC := $(filter-out bench/bench_onednn.c,$(BENCH_SRC))
+endif
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/liba4nn.a
 BIN      := $(BUILD)/a4nn
@@ -110,7 +119,7 @@ BIN      := $(BUILD)/a4nn
 all: status $(BIN) $(TOOLS)
 
 status:
-	@echo "a4nn build: CPU backend on (OpenBLAS, OpenMP); CUDA backend $(CUDA_STATUS); oneDNN comparison benchmark $(DNNL_STATUS)"
+	@echo "a4nn build: CPU backend on (OpenBLAS, OpenMP); CUDA backend $(CUDA_STATUS); oneDNN convolutions $(DNNL_STATUS)"
 
 setup:
 	@scripts/setup-debian.sh

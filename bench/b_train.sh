@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 B=${A4NN_BUILD:-build}
 THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-5}
+# KERNELS=direct: the CPU backend's own 3x3 kernels only (worker.cpu_kernels)
+KERNELS=${KERNELS:-auto}
 CSV=${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv
 PY=${PYTHON:-/usr/bin/python3}
 # NATIVE_BLAS=1: let OpenBLAS pick its kernels for this CPU in this run (the
@@ -43,7 +45,7 @@ kv() { # kv KEY LINE: the value of KEY=value in a line of key=value pairs
 }
 run_case() { # name genome size channels batch
   local out tout ips gf mf params tparams tips ratio frac cips tcips cratio
-  out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS") ||
+  out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS" --kernels "$KERNELS") ||
     { echo "b_train: bench_train failed for case $1: $out"; exit 1; }
   ips=$(kv images_per_s "$out")
   gf=$(kv train_gflops "$out")

@@ -209,20 +209,23 @@ int main(int argc, char **argv)
     dnn e;
     CHECK(dnnl_engine_create(&e.eng, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&e.st, e.eng, dnnl_stream_default_flags));
-    const shape shapes[] = {
-        /* init_channels 8, 32x32, batch 128 */
-        {128, 1, 8, 32, 32, 3, 0},
-        {128, 8, 8, 30, 30, 3, 1},
-        {128, 16, 16, 15, 15, 3, 1},
-        {128, 32, 32, 7, 7, 3, 1},
-        {128, 16, 8, 30, 30, 1, 0},
-        /* init_channels 24, 127x127, batch 32 */
-        {32, 1, 24, 127, 127, 3, 0},
-        {32, 24, 24, 125, 125, 3, 1},
-        {32, 48, 48, 62, 62, 3, 1},
-        {32, 96, 96, 31, 31, 3, 1},
-        {32, 48, 24, 125, 125, 1, 0},
-    };
+    /* every 3x3 shape of the search space at init_channels C = 8, 16, 24 on
+     * 32x32 (batch 128), 64x64 (batch 64) and 127x127 (batch 32): C channels
+     * on the map after the first convolution, 2C and 4C after each pooling;
+     * plus the first convolutions and two 1x1 ones */
+    shape shapes[64];
+    int ns = 0;
+    const int sizes[3] = {32, 64, 127}, batches[3] = {128, 64, 32}, chans[3] = {8, 16, 24};
+    for (int si = 0; si < 3; si++) {
+        const int b = batches[si];
+        shapes[ns++] = (shape){b, 1, 8, sizes[si], sizes[si], 3, 0};
+        for (int ci = 0; ci < 3; ci++)
+            for (int p = 0, m = sizes[si] - 2; p < 3; p++, m /= 2)
+                shapes[ns++] = (shape){b, chans[ci] << p, chans[ci] << p, m, m, 3, 1};
+    }
+    shapes[ns++] = (shape){32, 1, 24, 127, 127, 3, 0};
+    shapes[ns++] = (shape){128, 16, 8, 30, 30, 1, 0};
+    shapes[ns++] = (shape){32, 48, 24, 125, 125, 1, 0};
     printf("threads=%d, best of %d: images/s through forward + input gradient + weight "
            "gradient\n",
            threads, reps);
@@ -230,7 +233,7 @@ int main(int argc, char **argv)
            "onednn-blocked", "a4nn/onednn");
     a4nn_rng rng;
     a4nn_rng_seed(&rng, 5);
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+    for (int i = 0; i < ns; i++) {
         const shape *s = &shapes[i];
         const int ho = s->h + 2 * s->pad - s->k + 1, wo = s->w + 2 * s->pad - s->k + 1;
         const size_t nx = (size_t)s->n * s->c_in * s->h * s->w,

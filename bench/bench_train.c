@@ -4,6 +4,7 @@
  *   bench_train --genome G --size HxW --init-channels C --batch B [--threads T] [--steps N]
  *   bench_train --sgemm [--threads T]
  *   bench_train ... --profile     also the time per backend entry (stderr)
+ *   bench_train ... --kernels auto|direct   the 3x3 convolutions (worker.cpu_kernels)
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
  * PyTorch on the same network. train_gflops counts a multiply-add as 2 FLOPs,
@@ -175,7 +176,7 @@ int main(int argc, char **argv)
 {
     const char *genome = NULL;
     int h = 127, w = 127, init_channels = 24, batch = 32, threads = omp_get_num_procs(),
-        steps = 5, sgemm = 0, profile = 0;
+        steps = 5, sgemm = 0, profile = 0, direct = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(argv[i], "--sgemm")) sgemm = 1;
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--batch")) batch = atoi(v), i++;
         else if (!strcmp(argv[i], "--threads")) threads = atoi(v), i++;
         else if (!strcmp(argv[i], "--steps")) steps = atoi(v), i++;
+        else if (!strcmp(argv[i], "--kernels")) direct = !strcmp(v, "direct"), i++;
         else a4nn_die("bench_train: unknown option %s", argv[i]);
     }
     if (sgemm) {
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
     if (!be)
         a4nn_die("bench_train: %s", err.msg);
+    a4nn_backend_cpu_kernels(be, direct ? A4NN_CPU_KERNELS_DIRECT : A4NN_CPU_KERNELS_AUTO);
     if (profile)
         profile_backend(be);
     a4nn_net *net = a4nn_net_alloc(arch, batch, be, 1, &err);

@@ -10,6 +10,7 @@ PACKAGES=(
   libgsl-dev
   libhdf5-openmpi-dev hdf5-tools
   libopenblas-dev
+  libdnnl-dev
   libcmocka-dev
   libinih-dev
   libpng-dev zlib1g-dev

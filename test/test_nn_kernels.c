@@ -8,7 +8,8 @@
  *     backward, in full;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
  *     evenly.
- * The gradient checks of whole networks are in test_nn_grad. */
+ * The gradient checks of whole networks are in test_nn_grad; oneDNN's
+ * convolutions are compared with the direct ones in test_nn_onednn. */
 #include <math.h>
 
 #include "testutil.h"
@@ -124,6 +125,8 @@ static a4nn_backend *cpu(int threads)
     a4nn_error err;
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
     assert_non_null(be);
+    /* the backend's own kernels (test_nn_onednn compares oneDNN's with them) */
+    a4nn_backend_cpu_kernels(be, A4NN_CPU_KERNELS_DIRECT);
     return be;
 }
 

@@ -139,9 +139,26 @@ struct a4nn_backend {
 };
 
 /* CPU backend: direct 3x3 convolutions for up to 128 channels, OpenBLAS
- * GEMMs otherwise, fused BatchNorm + ReLU, OpenMP over the batch.
- * n_threads <= 0 uses all cores. */
+ * GEMMs otherwise, fused BatchNorm + ReLU, OpenMP over the batch; in builds
+ * with oneDNN, oneDNN's 3x3 convolutions on the shapes where they measure
+ * faster (a4nn_cpu_kernels). n_threads <= 0 uses all cores. */
 a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err);
+
+/* How the CPU backend runs its 3x3 convolutions (worker.cpu_kernels). */
+typedef enum {
+    /* oneDNN's on the shapes where it measures faster (builds with oneDNN),
+     * the direct kernels elsewhere; the default */
+    A4NN_CPU_KERNELS_AUTO = 0,
+    /* the CPU backend's own kernels only */
+    A4NN_CPU_KERNELS_DIRECT = 1,
+} a4nn_cpu_kernels;
+/* Selects k on a CPU backend (other backends: no effect). */
+void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k);
+/* 1 when this build has oneDNN (make prints it). */
+int a4nn_onednn_available(void);
+/* 1 when a CPU backend in auto mode runs the convolution d through oneDNN:
+ * this build has it and the per-shape rule (src/nn/conv_onednn.c) picks it. */
+int a4nn_cpu_conv_onednn(const a4nn_conv_desc *d);
 #ifdef A4NN_CUDA
 /* CUDA backend: cuDNN convolutions/BatchNorm, cuBLAS GEMM, one device. */
 a4nn_backend *a4nn_backend_cuda_create(int device, a4nn_error *err);

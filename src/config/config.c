@@ -13,7 +13,7 @@
 #include "a4nn/penguin.h"
 #include "a4nn/search.h"
 
-typedef enum { K_INT, K_LONG, K_U64, K_DBL, K_STR, K_BOOL, K_MODE, K_BACKEND } key_type;
+typedef enum { K_INT, K_LONG, K_U64, K_DBL, K_STR, K_BOOL, K_MODE, K_BACKEND, K_KERNELS } key_type;
 
 typedef struct {
     const char *section, *key;
@@ -63,6 +63,9 @@ static const key_desc KEYS[] = {
     {"worker", "group_size", K_INT, O(group_size), 1, 4096,
      "ranks that train one model together (data parallel)"},
     {"worker", "gpu_share", K_BOOL, O(gpu_share), 0, 1, "allow several workers per GPU"},
+    {"worker", "cpu_kernels", K_KERNELS, O(cpu_kernels_direct), 0, 0,
+     "cpu backend's 3x3 convolutions: auto (oneDNN's on the shapes where they measure faster, "
+     "when built with oneDNN) | direct (its own kernels only)"},
     {"worker", "tf32", K_BOOL, O(tf32), 0, 1, "TF32 tensor cores on the cuda backend"},
     {"worker", "cuda_profile", K_BOOL, O(cuda_profile), 0, 1,
      "cuda backend: time every entry (synchronising), printed at exit"},
@@ -207,6 +210,13 @@ static int parse_value(const key_desc *k, a4nn_config *c, const char *v, a4nn_er
         else
             return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto, cpu, cuda "
                                     "or replay)", v, k->section, k->key);
+        return A4NN_OK;
+    case K_KERNELS:
+        if (!strcmp(v, "auto") || !strcmp(v, "direct"))
+            *(int *)p = !strcmp(v, "direct");
+        else
+            return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto or direct)",
+                               v, k->section, k->key);
         return A4NN_OK;
     }
     return a4nn_errorf(err, "config: internal error for %s.%s", k->section, k->key);
@@ -457,6 +467,7 @@ void a4nn_config_write(const a4nn_config *c, FILE *out)
         case K_BACKEND:
             fprintf(out, "%s", a4nn_worker_backend_name(*(const a4nn_worker_backend *)p));
             break;
+        case K_KERNELS: fprintf(out, "%s", *(const int *)p ? "direct" : "auto"); break;
         }
         fprintf(out, "\n");
         if (!strcmp(k->section, "penguin") && !strcmp(k->key, "enabled"))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "a4nn/nn.h"
+#include "conv_onednn.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -24,7 +25,15 @@ typedef struct {
     float *wt;
     size_t pk_floats; /* weights packed for the direct convolution */
     float *pk;
+    onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
 } cpu_ctx;
+
+/* the shapes oneDNN runs faster go to it; on a failure there (it cannot
+ * create the shape's primitives) the backend's own kernels run */
+static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
+{
+    return ctx->dnn && a4nn_cpu_conv_onednn(d);
+}
 
 static void ensure(float **buf, size_t *have, size_t need, int n)
 {
@@ -357,6 +366,8 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
                              const float *b, float *y)
 {
     cpu_ctx *ctx = vctx;
+    if (use_onednn(ctx, d) && onednn_conv_forward(ctx->dnn, d, x, w, y) == A4NN_OK)
+        return;
     const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     const int direct = use_direct(d);
@@ -398,6 +409,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                               const float *w, const float *dy, float *dx, float *dw, float *db)
 {
     cpu_ctx *ctx = vctx;
+    if (use_onednn(ctx, d) && onednn_conv_backward(ctx->dnn, d, x, w, dy, dx, dw) == A4NN_OK)
+        return;
     const int k = d->k, kk = k * k, K = d->c_in * kk, HWo = d->h_out * d->w_out;
     const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
@@ -857,7 +870,21 @@ static void cpu_destroy(void *vctx)
     free(ctx->acc);
     free(ctx->wt);
     free(ctx->pk);
+    onednn_convs_free(ctx->dnn);
     free(ctx);
+}
+
+void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
+{
+    if (be->destroy != cpu_destroy)
+        return;
+    cpu_ctx *ctx = be->ctx;
+    if (k == A4NN_CPU_KERNELS_DIRECT) {
+        onednn_convs_free(ctx->dnn);
+        ctx->dnn = NULL;
+    } else if (!ctx->dnn) {
+        ctx->dnn = onednn_convs_create(ctx->n_threads);
+    }
 }
 
 a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
@@ -905,6 +932,7 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
         .gather = cpu_gather,
         .destroy = cpu_destroy,
     };
+    a4nn_backend_cpu_kernels(be, A4NN_CPU_KERNELS_AUTO);
     return be;
 }
 

@@ -73,6 +73,9 @@ class A4nn(MakefilePackage, CudaPackage):
             "PKG_CFLAGS={0}".format(" ".join("-I{0}".format(i) for i in incs)),
             "HDF5_LIBDIR={0}".format(spec["hdf5"].prefix.lib),
             "BLAS_LIBDIR={0}".format(spec["openblas"].prefix.lib),
+            # the Makefile would take the host's /usr/include/dnnl.h: the CPU
+            # backend's own kernels only (oneDNN is Debian's libdnnl-dev)
+            "ONEDNN=0",
         ]
         if spec.satisfies("+cuda"):
             cuda = spec["cuda"].prefix
