@@ -4,8 +4,10 @@
  *
  *   bench_onednn [--threads T] [--reps R]
  *
- * The shapes are those of bench/b_train.sh's networks (init_channels 8 on
- * 32x32 at batch 128, 24 on 127x127 at batch 32). oneDNN is measured twice:
+ * The shapes: every 3x3 one of the search space at init_channels 8, 16 and
+ * 24 on 32x32 (batch 128), 64x64 (64) and 127x127 (32) inputs, the first
+ * convolutions and two 1x1 ones. The CPU backend runs its direct kernels
+ * (worker.cpu_kernels = direct). oneDNN is measured twice:
  * "onednn" with the reorders between the NCHW tensors of the backend table
  * and the blocked layouts oneDNN chooses (what a backend behind that table
  * would run), and "onednn-blocked" without them (the bound if every tensor
@@ -96,6 +98,7 @@ static double time_a4nn(const shape *s, int threads, int reps, float *x, float *
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
     if (!be)
         a4nn_die("bench_onednn: %s", err.msg);
+    a4nn_backend_cpu_kernels(be, A4NN_CPU_KERNELS_DIRECT); /* never oneDNN's here */
     const int ho = s->h + 2 * s->pad - s->k + 1, wo = s->w + 2 * s->pad - s->k + 1;
     a4nn_conv_desc d = {s->n, s->c_in, s->h, s->w, s->c_out, ho, wo, s->k, s->pad, 0};
     double best = 1e30;

@@ -8,13 +8,12 @@
  * given thread count). */
 #include "conv_onednn.h"
 
-/* The rule, measured on 2 vCPUs of an AVX-512 Xeon (bench/README.md): in
- * whole networks on one thread oneDNN's padded 3x3 convolutions, reorders
- * from and to NCHW included, made the training step 5-15 % faster on the
- * small maps of the third phase (at most 16x16, channel counts that fill its
- * 16-channel blocks); on larger maps the two were even within the noise
- * (bench_onednn: 0.8-1.5x either way), and the direct kernels win on the
- * first convolution and at 8 and 24 channels. */
+/* The rule, measured on one thread of an AVX-512 Xeon (bench_onednn,
+ * bench/README.md): on maps up to 16x16 with channel counts that fill
+ * oneDNN's 16-channel blocks, its training step of a padded 3x3 convolution,
+ * reorders from and to NCHW included, took 0.45-0.87 of the direct kernels'
+ * time; on larger maps 0.81-1.29 (whole 127x127 networks no faster), at 8
+ * and 24 channels and on the first convolution 1.25-3.4x the time. */
 int a4nn_cpu_conv_onednn(const a4nn_conv_desc *d)
 {
     return a4nn_onednn_available() && d->k == 3 && d->pad == 1 && !d->bias &&
