@@ -33,6 +33,15 @@ static a4nn_penguin *policy_tracker(const char *policy, a4nn_penguin_config *cfg
     return p;
 }
 
+/* One epoch of a model (validation and training accuracy, MFLOPs) into the tracker. */
+static int observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
+                   double train_acc, double mflops, const a4nn_front *front,
+                   a4nn_penguin_decision *d, a4nn_error *err)
+{
+    const a4nn_penguin_epoch ep = {epoch, val_acc, train_acc, mflops};
+    return a4nn_penguin_observe(p, m, &ep, front, d, err);
+}
+
 /* Every curve's analytic Jacobian against central differences, at its start
  * point and at a perturbed point. */
 static void test_jacobians(void **s)
@@ -147,12 +156,12 @@ static void test_degenerate_input(void **s)
     a4nn_penguin_model_init(&m);
     a4nn_penguin_decision d;
     for (int e = 0; e < 10; e++)
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, 150.0 + e, 1, NULL, &d, NULL), A4NN_OK);
+        assert_int_equal(observe(p, &m, e, 150.0 + e, NAN, 1, NULL, &d, NULL), A4NN_OK);
     assert_false(d.converged);
     assert_close(a4nn_penguin_fitness(&m), 159.0, 0);
     /* out-of-order epochs are an error */
     a4nn_error err;
-    assert_int_equal(a4nn_penguin_observe(p, &m, 3, 50, 1, NULL, &d, &err), A4NN_ERR);
+    assert_int_equal(observe(p, &m, 3, 50, NAN, 1, NULL, &d, &err), A4NN_ERR);
     assert_non_null(strstr(err.msg, "out of order"));
     a4nn_penguin_free(p);
 }
@@ -170,7 +179,7 @@ static void test_convergence_rule(void **s)
     int conv = -1;
     for (int e = 0; e < 25 && conv < 0; e++) {
         double acc = 90.0 - 40.0 * exp(-0.6 * e);
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, acc, 100, NULL, &d, NULL), A4NN_OK);
+        assert_int_equal(observe(p, &m, e, acc, NAN, 100, NULL, &d, NULL), A4NN_OK);
         if (e < 3)
             assert_false(d.has_prediction); /* first prediction after epoch 3 */
         if (d.converged)
@@ -268,7 +277,7 @@ static void test_reference_replay(void **s)
         a4nn_penguin_decision d;
         int ours = -1, theirs = -1;
         for (int e = 0; e < r->n_epochs; e++) {
-            a4nn_penguin_observe(p, m, e, r->val_acc[e], r->mflops, NULL, &d, NULL);
+            observe(p, m, e, r->val_acc[e], r->train_acc[e], r->mflops, NULL, &d, NULL);
             if (d.converged && ours < 0)
                 ours = e;
             if (r->ref_converged[e] && theirs < 0)
@@ -417,7 +426,7 @@ static void test_baseline_policies(void **s)
     a4nn_penguin_model_init(&m);
     const double acc[4] = {60, 75, 70, 72};
     for (int e = 0; e < 4; e++) {
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, acc[e], 1, NULL, &d, NULL), A4NN_OK);
+        assert_int_equal(observe(p, &m, e, acc[e], NAN, 1, NULL, &d, NULL), A4NN_OK);
         assert_int_equal(d.stop, e == 3);
     }
     assert_close(d.fitness, 75, 0);
@@ -428,12 +437,12 @@ static void test_baseline_policies(void **s)
     for (int k = 0; k < 3; k++) {
         a4nn_penguin_model_init(&m);
         for (int e = 0; e < 25; e++)
-            a4nn_penguin_observe(p, &m, e, 70 + 10 * k, 1, NULL, &d, NULL);
+            observe(p, &m, e, 70 + 10 * k, NAN, 1, NULL, &d, NULL);
     }
     a4nn_penguin_model_init(&m);
     int stopped = -1;
     for (int e = 0; e < 25 && stopped < 0; e++) {
-        a4nn_penguin_observe(p, &m, e, 75, 1, NULL, &d, NULL);
+        observe(p, &m, e, 75, NAN, 1, NULL, &d, NULL);
         if (d.stop)
             stopped = e;
     }
@@ -441,7 +450,7 @@ static void test_baseline_policies(void **s)
     assert_close(d.fitness, 75, 0);
     a4nn_penguin_model_init(&m); /* above the median: trains on */
     for (int e = 0; e < 25; e++) {
-        a4nn_penguin_observe(p, &m, e, 85, 1, NULL, &d, NULL);
+        observe(p, &m, e, 85, NAN, 1, NULL, &d, NULL);
         assert_false(d.stop);
     }
     a4nn_penguin_free(p);
@@ -471,7 +480,7 @@ static void test_front_calibrates_on_size(void **s)
         const double mf = 100 * pow(1.2, k);
         for (int e = 0; e < 25; e++)
             acc[e] = sized_curve(mf, e);
-        a4nn_penguin_learn(p, acc, 25, mf);
+        a4nn_penguin_learn(p, acc, NULL, 25, mf);
         mean += acc[24] / 20;
     }
     const double mf = 100 * pow(1.2, 7.5);
@@ -479,14 +488,56 @@ static void test_front_calibrates_on_size(void **s)
     a4nn_penguin_decision d;
     a4nn_penguin_model_init(&m);
     for (int e = 0; e < 4; e++)
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), mf, NULL, &d, NULL),
+        assert_int_equal(observe(p, &m, e, sized_curve(mf, e), NAN, mf, NULL, &d, NULL),
                          A4NN_OK);
     assert_true(d.has_prediction);
     assert_close(d.prediction, sized_curve(mf, 24), 0.3);
     a4nn_penguin_model_init(&m); /* size unknown: the population's mean */
     for (int e = 0; e < 4; e++)
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, sized_curve(mf, e), NAN, NULL, &d, NULL),
+        assert_int_equal(observe(p, &m, e, sized_curve(mf, e), NAN, NAN, NULL, &d, NULL),
                          A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, mean, 0.3);
+    a4nn_penguin_free(p);
+}
+
+/* Models of learning speed q: the same validation accuracies for the first
+ * 8 epochs, finals 75 + 8 q; the training accuracy shows q from the start. */
+static double quick_val(double q, int e)
+{
+    return sized_curve(100, e) + (e < 8 ? 0 : 8 * q * (e - 7) / 17.0);
+}
+static double quick_train(double q, int e) { return 60 + 30 * q * (1 - exp(-0.5 * (e + 1))); }
+
+/* The front policy's calibration uses the training accuracy where it is
+ * known, and does without it where it is not. */
+static void test_front_calibrates_on_training_accuracy(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin *p = policy_tracker("front", &cfg);
+    double acc[25], train[25], mean = 0;
+    for (int k = 0; k < 20; k++) {
+        const double q = k / 19.0;
+        for (int e = 0; e < 25; e++) {
+            acc[e] = quick_val(q, e);
+            train[e] = quick_train(q, e);
+        }
+        a4nn_penguin_learn(p, acc, train, 25, NAN);
+        mean += acc[24] / 20;
+    }
+    const double q = 0.7;
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    a4nn_penguin_model_init(&m);
+    for (int e = 0; e < 3; e++)
+        assert_int_equal(observe(p, &m, e, quick_val(q, e), quick_train(q, e), NAN, NULL, &d, NULL),
+                         A4NN_OK);
+    assert_true(d.has_prediction);
+    assert_close(d.prediction, quick_val(q, 24), 0.3);
+    a4nn_penguin_model_init(&m); /* training accuracy unknown: the population's mean */
+    for (int e = 0; e < 3; e++)
+        assert_int_equal(observe(p, &m, e, quick_val(q, e), NAN, NAN, NULL, &d, NULL), A4NN_OK);
     assert_true(d.has_prediction);
     assert_close(d.prediction, mean, 0.3);
     a4nn_penguin_free(p);
@@ -514,7 +565,7 @@ static void test_front_policy(void **s)
         a4nn_penguin_model_init(&m);
         double mf = 100 + 10 * k, fit = NAN;
         for (int e = 0; e < 25; e++) {
-            assert_int_equal(a4nn_penguin_observe(p, &m, e, synth(k, e), mf, &front, &d, NULL),
+            assert_int_equal(observe(p, &m, e, synth(k, e), NAN, mf, &front, &d, NULL),
                              A4NN_OK);
             fit = d.fitness;
             if (k < cfg.calibrate_after)
@@ -528,7 +579,7 @@ static void test_front_policy(void **s)
         }
         a4nn_front_add(&front, mf, fit);
         if (d.finished)
-            a4nn_penguin_learn(p, m.acc, m.n, mf);
+            a4nn_penguin_learn(p, m.acc, NULL, m.n, mf);
     }
     assert_int_equal(a4nn_penguin_n_finished(p), 20 - stopped);
     assert_true(stopped >= 5);
@@ -538,7 +589,7 @@ static void test_front_policy(void **s)
     d.stop = 0;
     for (int e = 0; e < 25 && !d.stop; e++) {
         double acc = e < 8 ? 50 : 95 - 45 * exp(-0.5 * (e - 8));
-        assert_int_equal(a4nn_penguin_observe(p, &m, e, acc, 150, &front, &d, NULL), A4NN_OK);
+        assert_int_equal(observe(p, &m, e, acc, NAN, 150, &front, &d, NULL), A4NN_OK);
         if (acc < 55)
             assert_false(d.stop);
     }
@@ -616,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_baseline_policies),
         cmocka_unit_test(test_front_policy),
         cmocka_unit_test(test_front_calibrates_on_size),
+        cmocka_unit_test(test_front_calibrates_on_training_accuracy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -169,6 +169,7 @@ int a4nn_front_would_enter(const a4nn_front *f, double mflops, double acc);
 struct a4nn_penguin_model {
     int n;                                /* epochs observed */
     double acc[A4NN_PENGUIN_MAX_EPOCHS];  /* validation accuracy, percent */
+    double train[A4NN_PENGUIN_MAX_EPOCHS]; /* training accuracy, percent (NAN if unknown) */
     double pred[A4NN_PENGUIN_MAX_EPOCHS]; /* prediction after each epoch, NAN if none */
     double sigma[A4NN_PENGUIN_MAX_EPOCHS];
     int converged_epoch;                  /* -1 until converged */
@@ -189,20 +190,30 @@ a4nn_penguin *a4nn_penguin_alloc(const a4nn_penguin_config *cfg, a4nn_curve_regi
                                  a4nn_error *err);
 void a4nn_penguin_free(a4nn_penguin *p);
 void a4nn_penguin_model_init(a4nn_penguin_model *m);
-/* Records the validation accuracy (percent) of `epoch` (0-based, in order)
- * and decides. front (may be NULL) is the current Pareto front, used by the
- * pareto and front policies with the model's MFLOPs. */
-int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
-                         double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
-                         a4nn_error *err);
-/* A curve trained to the budget (n accuracies) of a model of mflops MFLOPs
- * (NAN if unknown), as the search reports it finished: population-informed
- * policies calibrate on it. */
-void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n, double mflops);
-/* Curves that reached the budget so far, the i-th (budget accuracies) and
- * its model's MFLOPs. */
+/* What a worker measured for a model in one epoch. */
+typedef struct {
+    int epoch;        /* 0-based, in order */
+    double val_acc;   /* percent */
+    double train_acc; /* percent, over the epoch's training batches; NAN if unknown */
+    double mflops;    /* the model's size; NAN if unknown */
+} a4nn_penguin_epoch;
+
+/* Records one epoch of the model and decides. front (may be NULL) is the
+ * current Pareto front, used by the pareto and front policies. */
+int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, const a4nn_penguin_epoch *ep,
+                         const a4nn_front *front, a4nn_penguin_decision *out, a4nn_error *err);
+/* A curve trained to the budget (n validation accuracies, and the n
+ * training accuracies in train, which may be NULL) of a model of mflops
+ * MFLOPs (NAN if unknown), as the search reports it finished:
+ * population-informed policies calibrate on it. */
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, const double *train, int n,
+                        double mflops);
+/* Curves that reached the budget so far, the i-th (budget validation
+ * accuracies; budget training accuracies, NAN where unknown) and its
+ * model's MFLOPs. */
 int a4nn_penguin_n_finished(const a4nn_penguin *p);
 const double *a4nn_penguin_finished(const a4nn_penguin *p, int i);
+const double *a4nn_penguin_finished_train(const a4nn_penguin *p, int i);
 double a4nn_penguin_finished_mflops(const a4nn_penguin *p, int i);
 /* Fitness: the converged prediction, else the last measured accuracy. */
 double a4nn_penguin_fitness(const a4nn_penguin_model *m);

@@ -101,8 +101,9 @@ typedef struct {
 
 /* FRONT (search -> every analytics rank): a finished model's (MFLOPs,
  * fitness), for the pareto and front stopping policies; end = 1 is the last
- * FRONT. n_curve > 0: the model trained to the budget and a CURVE of n_curve
- * doubles follows. */
+ * FRONT. n_curve > 0: the model trained to the budget and a CURVE of
+ * 2 n_curve doubles follows: its validation accuracies, then its training
+ * accuracies. */
 typedef struct {
     int32_t end, n_curve;
     double mflops, fitness;
@@ -159,8 +160,9 @@ int a4nn_recv_shutdown(const a4nn_role_ctx *ctx, int src, a4nn_msg_shutdown *m, 
 int a4nn_send_bye(const a4nn_role_ctx *ctx, int dest, a4nn_error *err);
 int a4nn_recv_bye(const a4nn_role_ctx *ctx, int src, int *who, a4nn_error *err);
 
-/* FRONT to every analytics rank, with the n_curve accuracies of curve after
- * it; receiving allocates *curve (NULL when n_curve is 0; the caller frees). */
+/* FRONT to every analytics rank, with the 2 n_curve accuracies of curve
+ * (validation, then training) after it; receiving allocates *curve (NULL
+ * when n_curve is 0; the caller frees). */
 int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const double *curve,
                     a4nn_error *err);
 int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double **curve,

@@ -10,8 +10,8 @@ struct a4nn_penguin {
     const a4nn_curve *curve;
     a4nn_fitter *fitter;
     /* curves that reached the budget, here or on other analytics ranks:
-     * n_finished x budget accuracies */
-    double *finished;
+     * n_finished x budget accuracies, validation and training */
+    double *finished, *finished_train;
     double *finished_mflops;
     int n_finished, cap_finished;
     void *state; /* the policy's own (init / free) */

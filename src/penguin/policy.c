@@ -228,6 +228,7 @@ void a4nn_penguin_free(a4nn_penguin *p)
         p->cfg.policy->free(p);
     a4nn_fitter_free(p->fitter);
     free(p->finished);
+    free(p->finished_train);
     free(p->finished_mflops);
     free(p);
 }
@@ -239,19 +240,24 @@ void a4nn_penguin_model_init(a4nn_penguin_model *m)
     m->fitness = NAN;
 }
 
-void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, int n, double mflops)
+void a4nn_penguin_learn(a4nn_penguin *p, const double *acc, const double *train, int n,
+                        double mflops)
 {
-    const int b = p->cfg.budget;
-    if (n < b)
+    const size_t b = (size_t)p->cfg.budget;
+    if (n < p->cfg.budget)
         return;
     if (p->n_finished == p->cap_finished) {
         p->cap_finished = p->cap_finished ? 2 * p->cap_finished : 64;
-        p->finished = a4nn_realloc(p->finished, sizeof(double) * (size_t)b * (size_t)p->cap_finished);
-        p->finished_mflops =
-            a4nn_realloc(p->finished_mflops, sizeof(double) * (size_t)p->cap_finished);
+        const size_t cap = (size_t)p->cap_finished;
+        p->finished = a4nn_realloc(p->finished, sizeof(double) * b * cap);
+        p->finished_train = a4nn_realloc(p->finished_train, sizeof(double) * b * cap);
+        p->finished_mflops = a4nn_realloc(p->finished_mflops, sizeof(double) * cap);
     }
-    p->finished_mflops[p->n_finished] = mflops;
-    memcpy(p->finished + (size_t)p->n_finished * (size_t)b, acc, sizeof(double) * (size_t)b);
+    const size_t k = (size_t)p->n_finished;
+    p->finished_mflops[k] = mflops;
+    memcpy(p->finished + k * b, acc, sizeof(double) * b);
+    for (size_t e = 0; e < b; e++)
+        p->finished_train[k * b + e] = train ? train[e] : NAN;
     p->n_finished++;
 }
 
@@ -259,6 +265,10 @@ int a4nn_penguin_n_finished(const a4nn_penguin *p) { return p->n_finished; }
 const double *a4nn_penguin_finished(const a4nn_penguin *p, int i)
 {
     return p->finished + (size_t)i * (size_t)p->cfg.budget;
+}
+const double *a4nn_penguin_finished_train(const a4nn_penguin *p, int i)
+{
+    return p->finished_train + (size_t)i * (size_t)p->cfg.budget;
 }
 double a4nn_penguin_finished_mflops(const a4nn_penguin *p, int i) { return p->finished_mflops[i]; }
 
@@ -544,23 +554,24 @@ const a4nn_policy *a4nn_policy_find(const char *name)
 int a4nn_policy_count(void) { return (int)A4NN_ARRAY_LEN(policies); }
 const a4nn_policy *a4nn_policy_at(int i) { return policies[i]; }
 
-int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, int epoch, double val_acc,
-                         double mflops, const a4nn_front *front, a4nn_penguin_decision *out,
-                         a4nn_error *err)
+int a4nn_penguin_observe(a4nn_penguin *p, a4nn_penguin_model *m, const a4nn_penguin_epoch *ep,
+                         const a4nn_front *front, a4nn_penguin_decision *out, a4nn_error *err)
 {
     memset(out, 0, sizeof *out);
+    const int epoch = ep->epoch;
     if (epoch != m->n)
         return a4nn_errorf(err, "penguin: epoch %d observed after %d epochs (out of order)",
                            epoch, m->n);
     if (m->n >= A4NN_PENGUIN_MAX_EPOCHS)
         return a4nn_errorf(err, "penguin: more than %d epochs", A4NN_PENGUIN_MAX_EPOCHS);
-    m->acc[m->n] = val_acc;
+    m->acc[m->n] = ep->val_acc;
+    m->train[m->n] = ep->train_acc;
     m->pred[m->n] = NAN;
     m->sigma[m->n] = NAN;
     m->n++;
     const a4nn_policy *pol = p->cfg.policy;
     if (m->converged_epoch < 0)
-        pol->decide(p, m, mflops, front, out);
+        pol->decide(p, m, ep->mflops, front, out);
     /* the population learns after the decision on this epoch */
     if (pol->observe)
         pol->observe(p, m);

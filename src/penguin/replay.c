@@ -98,7 +98,8 @@ int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *cur
             a4nn_penguin_model *m = &slot_model[w];
             a4nn_penguin_decision d = {0};
             const int e = m->n, last = (r->n_epochs < budget ? r->n_epochs : budget) - 1;
-            if ((rc = a4nn_penguin_observe(p, m, e, r->val_acc[e], r->mflops, &front, &d, err)))
+            const a4nn_penguin_epoch ep = {e, r->val_acc[e], r->train_acc[e], r->mflops};
+            if ((rc = a4nn_penguin_observe(p, m, &ep, &front, &d, err)))
                 break;
             if (!d.stop && e < last)
                 continue;
@@ -110,7 +111,7 @@ int a4nn_penguin_replay(const a4nn_penguin_config *cfg, a4nn_curve_registry *cur
             if (isfinite(r->mflops) && isfinite(row->fitness))
                 a4nn_front_add(&front, r->mflops, row->fitness);
             if (d.finished)
-                a4nn_penguin_learn(p, m->acc, m->n, r->mflops);
+                a4nn_penguin_learn(p, m->acc, m->train, m->n, r->mflops);
             a4nn_penguin_model_init(m);
             slot[w] = next < n ? next++ : -1;
             busy -= slot[w] < 0;

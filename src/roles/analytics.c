@@ -60,7 +60,7 @@ static int recv_front(const a4nn_role_ctx *ctx, a4nn_penguin *pg, a4nn_front *fr
     if (a4nn_recv_front(ctx, 0, &f, &curve, err) != A4NN_OK)
         return A4NN_ERR;
     if (curve && pg)
-        a4nn_penguin_learn(pg, curve, f.n_curve, f.mflops);
+        a4nn_penguin_learn(pg, curve, curve + f.n_curve, f.n_curve, f.mflops);
     free(curve);
     if (f.end) {
         *front_end = 1;
@@ -134,9 +134,8 @@ int a4nn_role_analytics(const a4nn_role_ctx *ctx, a4nn_error *err)
             m.prediction = m.uncertainty = NAN;
             if (pg) {
                 a4nn_penguin_decision d;
-                if (a4nn_penguin_observe(pg, &ms->pm, m.epoch, m.val_acc, m.mflops, &front,
-                                         &d, err) !=
-                    A4NN_OK) {
+                const a4nn_penguin_epoch ep = {m.epoch, m.val_acc, m.train_acc, m.mflops};
+                if (a4nn_penguin_observe(pg, &ms->pm, &ep, &front, &d, err) != A4NN_OK) {
                     rc = A4NN_ERR;
                     break;
                 }

@@ -170,7 +170,7 @@ int a4nn_send_front(const a4nn_role_ctx *ctx, const a4nn_msg_front *m, const dou
         if (send_bytes(ctx, m, sizeof *m, dest, A4NN_TAG_FRONT, err) != A4NN_OK)
             return A4NN_ERR;
         if (m->n_curve > 0 &&
-            (rc = MPI_Send(curve, m->n_curve, MPI_DOUBLE, dest, A4NN_TAG_CURVE, ctx->comm)) !=
+            (rc = MPI_Send(curve, 2 * m->n_curve, MPI_DOUBLE, dest, A4NN_TAG_CURVE, ctx->comm)) !=
                 MPI_SUCCESS)
             return mpi_fail(ctx, rc, "MPI_Send", A4NN_TAG_CURVE, dest, err);
     }
@@ -185,8 +185,8 @@ int a4nn_recv_front(const a4nn_role_ctx *ctx, int src, a4nn_msg_front *m, double
         return A4NN_ERR;
     if (m->n_curve <= 0)
         return A4NN_OK;
-    *curve = a4nn_malloc(sizeof(double) * (size_t)m->n_curve);
-    int rc = MPI_Recv(*curve, m->n_curve, MPI_DOUBLE, src, A4NN_TAG_CURVE, ctx->comm,
+    *curve = a4nn_malloc(sizeof(double) * 2 * (size_t)m->n_curve);
+    int rc = MPI_Recv(*curve, 2 * m->n_curve, MPI_DOUBLE, src, A4NN_TAG_CURVE, ctx->comm,
                       MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) {
         free(*curve);

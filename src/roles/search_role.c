@@ -162,9 +162,11 @@ static int send_front(search_state *s, int end, const a4nn_model_record *r, a4nn
     a4nn_msg_front f = {end, 0, r ? r->mflops : 0, r ? r->fitness : 0};
     double *curve = NULL;
     if (r && !strcmp(r->stop_reason, "budget") && r->n_epochs > 0) {
-        curve = a4nn_malloc(sizeof(double) * (size_t)r->n_epochs);
-        for (int e = 0; e < r->n_epochs; e++)
+        curve = a4nn_malloc(sizeof(double) * 2 * (size_t)r->n_epochs);
+        for (int e = 0; e < r->n_epochs; e++) {
             curve[e] = r->epochs[e].val_acc;
+            curve[r->n_epochs + e] = r->epochs[e].train_acc;
+        }
         f.n_curve = r->n_epochs;
     }
     int rc = a4nn_send_front(s->ctx, &f, curve, err);
