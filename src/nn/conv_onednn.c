@@ -155,11 +155,16 @@ static int port_move(onednn_convs *o, const port *p, int out)
     return dnnl_primitive_execute(p->reorder, o->st, 2, a) == dnnl_success ? A4NN_OK : A4NN_ERR;
 }
 
-static int run(onednn_convs *o, dnnl_primitive_t prim, int a0, const port *p0, int a1,
-               const port *p1, int a2, const port *p2)
+/* one primitive: its inputs p0 (unless already in place: move0 = 0) and p1
+ * into its layouts, the primitive, its output back to the user's layout */
+static int step(onednn_convs *o, dnnl_primitive_t prim, int a0, const port *p0, int move0,
+                int a1, const port *p1, int a2, const port *out)
 {
-    dnnl_exec_arg_t a[3] = {{a0, p0->blk}, {a1, p1->blk}, {a2, p2->blk}};
-    return dnnl_primitive_execute(prim, o->st, 3, a) == dnnl_success ? A4NN_OK : A4NN_ERR;
+    dnnl_exec_arg_t a[3] = {{a0, p0->blk}, {a1, p1->blk}, {a2, out->blk}};
+    if ((move0 && port_move(o, p0, 0) != A4NN_OK) || port_move(o, p1, 0) != A4NN_OK ||
+        dnnl_primitive_execute(prim, o->st, 3, a) != dnnl_success)
+        return A4NN_ERR;
+    return port_move(o, out, 1);
 }
 
 static void entry_free(conv_entry *e)
@@ -327,13 +332,10 @@ int onednn_conv_forward(onednn_convs *o, const a4nn_conv_desc *d, const float *x
         port_bind(&e->fx, x, sx);
         port_bind(&e->fw, w, sw);
         port_bind(&e->fy, y, sy);
-        rc = port_move(o, &e->fx, 0) == A4NN_OK && port_move(o, &e->fw, 0) == A4NN_OK &&
-                     run(o, e->prim[FWD], DNNL_ARG_SRC, &e->fx, DNNL_ARG_WEIGHTS, &e->fw,
-                         DNNL_ARG_DST, &e->fy) == A4NN_OK &&
-                     port_move(o, &e->fy, 1) == A4NN_OK &&
-                     dnnl_stream_wait(o->st) == dnnl_success
-                 ? A4NN_OK
-                 : A4NN_ERR;
+        rc = step(o, e->prim[FWD], DNNL_ARG_SRC, &e->fx, 1, DNNL_ARG_WEIGHTS, &e->fw,
+                  DNNL_ARG_DST, &e->fy);
+        if (rc == A4NN_OK && dnnl_stream_wait(o->st) != dnnl_success)
+            rc = A4NN_ERR;
     }
     threads_leave(ts);
     return rc;
@@ -360,24 +362,15 @@ int onednn_conv_backward(onednn_convs *o, const a4nn_conv_desc *d, const float *
         port_bind(&e->wx, x, sx);
         port_bind(&e->wdy, dy, sdy);
         port_bind(&e->wdw, dw, sw);
-        rc = port_move(o, &e->wx, 0) == A4NN_OK && port_move(o, &e->wdy, 0) == A4NN_OK &&
-                     run(o, e->prim[BWD_W], DNNL_ARG_SRC, &e->wx, DNNL_ARG_DIFF_DST, &e->wdy,
-                         DNNL_ARG_DIFF_WEIGHTS, &e->wdw) == A4NN_OK &&
-                     port_move(o, &e->wdw, 1) == A4NN_OK
-                 ? A4NN_OK
-                 : A4NN_ERR;
+        rc = step(o, e->prim[BWD_W], DNNL_ARG_SRC, &e->wx, 1, DNNL_ARG_DIFF_DST, &e->wdy,
+                  DNNL_ARG_DIFF_WEIGHTS, &e->wdw);
         if (rc == A4NN_OK && dx) {
             /* dy in the input gradient's layout: already there, or reordered */
             port_bind(&e->ddy, dy, e->ddy_from_wdy ? sdy : sdy2);
             port_bind(&e->dw, w, swd);
             port_bind(&e->ddx, dx, sx);
-            rc = (e->ddy_from_wdy || port_move(o, &e->ddy, 0) == A4NN_OK) &&
-                         port_move(o, &e->dw, 0) == A4NN_OK &&
-                         run(o, e->prim[BWD_D], DNNL_ARG_DIFF_DST, &e->ddy, DNNL_ARG_WEIGHTS,
-                             &e->dw, DNNL_ARG_DIFF_SRC, &e->ddx) == A4NN_OK &&
-                         port_move(o, &e->ddx, 1) == A4NN_OK
-                     ? A4NN_OK
-                     : A4NN_ERR;
+            rc = step(o, e->prim[BWD_D], DNNL_ARG_DIFF_DST, &e->ddy, !e->ddy_from_wdy,
+                      DNNL_ARG_WEIGHTS, &e->dw, DNNL_ARG_DIFF_SRC, &e->ddx);
         }
         if (rc == A4NN_OK && dnnl_stream_wait(o->st) != dnnl_success)
             rc = A4NN_ERR;

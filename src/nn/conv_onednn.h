@@ -1,8 +1,9 @@
 /* oneDNN convolutions inside the CPU backend: the 3x3 convolutions of the
  * shapes where oneDNN measured faster than the direct kernels
  * (bench/README.md), on the backend table's NCHW tensors through reorders
- * to oneDNN's blocked layouts (the rule: a4nn_cpu_conv_onednn). Without oneDNN in the build (A4NN_ONEDNN)
- * create returns NULL and the CPU backend runs its own kernels only. */
+ * to oneDNN's blocked layouts (the rule: a4nn_cpu_conv_onednn). Without
+ * oneDNN in the build (A4NN_ONEDNN) create returns NULL and the CPU
+ * backend runs its own kernels only. */
 #ifndef A4NN_NN_CONV_ONEDNN_H
 #define A4NN_NN_CONV_ONEDNN_H
 
