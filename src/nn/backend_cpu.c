@@ -35,13 +35,18 @@ static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
     return ctx->dnn && a4nn_cpu_conv_onednn(d);
 }
 
+/* workspaces start on a cache line: the kernels' aligned rows (grids,
+ * accumulators) then never straddle two */
 static void ensure(float **buf, size_t *have, size_t need, int n)
 {
     if (*have >= need)
         return;
     for (int t = 0; t < n; t++) {
         free(buf[t]);
-        buf[t] = a4nn_malloc(need * sizeof(float));
+        void *p = NULL;
+        if (posix_memalign(&p, 64, need * sizeof(float)) != 0)
+            a4nn_die("out of memory allocating %zu bytes", need * sizeof(float));
+        buf[t] = p;
     }
     *have = need;
 }
@@ -429,7 +434,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
      * both passes (dy_grid: where the grid starts in it). */
     const int shared = direct && gt.wp == gx.wp;
     const size_t dy_grid = shared ? (size_t)gt.pad * gt.wp + gt.pad : 0,
-                 dg_stride = shared ? gt.cs : (size_t)gx.n;
+                 dg_stride = shared ? gt.cs : (size_t)gx.n,
+                 lead = (16 - dy_grid % 16) % 16; /* puts the grid on a cache line */
     /* per-thread accumulators: the weight gradient (VL partial sums each on
      * the direct kernel's path, tap-major on the GEMM one), then the bias
      * gradient */
@@ -437,7 +443,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                  accsz = wpart + (size_t)d->c_out;
     if (direct) {
         ensure(ctx->ws, &ctx->ws_floats,
-               d->c_in * gx.cs + (size_t)d->c_out * dg_stride +
+               d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride +
                    (dx ? (shared ? 0 : d->c_out * gt.cs) + (size_t)d->c_in * gt.n : 0),
                nt);
     } else if (!direct_1x1(d)) {
@@ -470,7 +476,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
         for (int i = 0; i < d->n; i++) {
             const float *dyi = dy + i * ys, *xi = x + i * xs;
             if (direct) {
-                float *xp = ws, *dgb = xp + d->c_in * gx.cs, *dg = dgb + dy_grid;
+                float *xp = ws, *dgb = xp + d->c_in * gx.cs + lead, *dg = dgb + dy_grid;
                 pad_image(&gx, xi, xp);
                 if (shared)
                     pad_image(&gt, dyi, dgb);
@@ -482,7 +488,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                     direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
                 if (dx) {
                     float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
-                          *xg = dyp + d->c_out * gt.cs;
+                          *xg = xp + d->c_in * gx.cs + 16 + d->c_out * gt.cs +
+                                (shared ? 0 : (size_t)d->c_out * gx.n);
                     if (!shared)
                         pad_image(&gt, dyi, dyp);
                     direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
