@@ -2,9 +2,9 @@
  * register-blocked kernel, 1x1 ones as OpenBLAS sgemm, larger ones as im2col
  * + sgemm; one image per OpenMP thread (OpenBLAS itself single-threaded
  * inside the parallel loop, which measures faster than threading each small
- * GEMM on a few cores); BatchNorm + ReLU fused. Per-thread weight-gradient
- * accumulators are reduced in thread order, so results are deterministic for
- * a given thread count. */
+ * GEMM on a few cores); BatchNorm + ReLU fused. The weight gradients
+ * accumulate per fixed chunk of images and are reduced in chunk order, so
+ * results are deterministic for a given thread count. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -19,8 +19,9 @@ typedef struct {
     int n_threads;
     size_t ws_floats;  /* per-thread workspace size */
     float **ws;        /* [n_threads] im2col buffers */
-    size_t acc_floats; /* per-thread weight-gradient accumulators */
-    float **acc;
+    size_t acc_floats; /* weight-gradient accumulators, one per chunk of images */
+    float **acc;       /* [n_chunks] */
+    int n_chunks;
     size_t wt_floats; /* flipped, transposed weights of the input gradient */
     float *wt;
     size_t pk_floats; /* weights packed for the direct convolution */
@@ -388,7 +389,8 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
         ensure(ctx->ws, &ctx->ws_floats,
                (size_t)K * tile_rows(K, d->h_out, d->w_out) * d->w_out, ctx->n_threads);
     }
-#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
+    /* images to whichever thread is free (each on its own: deterministic) */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->n_threads)
     for (int i = 0; i < d->n; i++) {
         float *yi = y + i * ys, *ws = ctx->ws[omp_get_thread_num()];
         if (direct) {
@@ -451,7 +453,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                bw = dx ? (size_t)Kt * tile_rows(Kt, d->h_in, d->w_in) * d->w_in : 0;
         ensure(ctx->ws, &ctx->ws_floats, fw > bw ? fw : bw, nt);
     }
-    ensure(ctx->acc, &ctx->acc_floats, accsz, nt);
+    ensure(ctx->acc, &ctx->acc_floats, accsz, ctx->n_chunks);
     float *wt = NULL;
     if (dx) { /* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx] */
         ensure(&ctx->wt, &ctx->wt_floats, wsz, 1);
@@ -466,82 +468,90 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
             pack_weights(wt, d->c_in, d->c_out, kk, ctx->pk);
         }
     }
-    for (int t = 0; t < nt; t++)
-        memset(ctx->acc[t], 0, accsz * sizeof(float));
+    const int nch = ctx->n_chunks;
+    for (int c = 0; c < nch; c++)
+        memset(ctx->acc[c], 0, accsz * sizeof(float));
 #pragma omp parallel num_threads(nt)
     {
-        const int t = omp_get_thread_num();
-        float *ws = ctx->ws[t], *acc = ctx->acc[t];
-#pragma omp for schedule(static)
-        for (int i = 0; i < d->n; i++) {
-            const float *dyi = dy + i * ys, *xi = x + i * xs;
-            if (direct) {
-                float *xp = ws, *dgb = xp + d->c_in * gx.cs + lead, *dg = dgb + dy_grid;
-                pad_image(&gx, xi, xp);
-                if (shared)
-                    pad_image(&gt, dyi, dgb);
-                else
-                    to_grid(&gx, dyi, d->c_out, dg);
-                if (gdw)
-                    gemm_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
-                else
-                    direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
-                if (dx) {
-                    float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
-                          *xg = xp + d->c_in * gx.cs + 16 + d->c_out * gt.cs +
-                                (shared ? 0 : (size_t)d->c_out * gx.n);
-                    if (!shared)
-                        pad_image(&gt, dyi, dyp);
-                    direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
-                    from_grid(&gt, xg, d->c_in, 1, dx + i * xs);
+        float *ws = ctx->ws[omp_get_thread_num()];
+        /* each chunk of images into its own accumulator, the chunks to
+         * whichever thread is free: a thread that lost its core for a while
+         * holds up the other less */
+#pragma omp for schedule(dynamic, 1)
+        for (int c = 0; c < nch; c++) {
+            float *acc = ctx->acc[c];
+            for (int i = c * d->n / nch; i < (c + 1) * d->n / nch; i++) {
+                const float *dyi = dy + i * ys, *xi = x + i * xs;
+                if (direct) {
+                    float *xp = ws, *dgb = xp + d->c_in * gx.cs + lead, *dg = dgb + dy_grid;
+                    pad_image(&gx, xi, xp);
+                    if (shared)
+                        pad_image(&gt, dyi, dgb);
+                    else
+                        to_grid(&gx, dyi, d->c_out, dg);
+                    if (gdw)
+                        gemm_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
+                    else
+                        direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
+                    if (dx) {
+                        float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
+                              *xg = xp + d->c_in * gx.cs + 16 + d->c_out * gt.cs +
+                                    (shared ? 0 : (size_t)d->c_out * gx.n);
+                        if (!shared)
+                            pad_image(&gt, dyi, dyp);
+                        direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
+                        from_grid(&gt, xg, d->c_in, 1, dx + i * xs);
+                    }
+                } else if (direct_1x1(d)) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f,
+                                dyi, HWo, xi, HWo, 1.0f, acc, K);
+                    if (dx)
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
+                                    w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
+                } else {
+                    for (int oy = 0; oy < d->h_out; oy += tr) {
+                        int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out,
+                            n = (oy1 - oy) * d->w_out;
+                        im2col(xi, d->c_in, d->h_in, d->w_in, k, d->pad, oy, oy1, d->w_out, ws);
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
+                                    dyi + (size_t)oy * d->w_out, HWo, ws, n, 1.0f, acc, K);
+                    }
+                    if (dx)
+                        conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k,
+                                   k - 1 - d->pad, d->h_in, d->w_in, 1.0f, ws, dx + i * xs);
                 }
-            } else if (direct_1x1(d)) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f, dyi,
-                            HWo, xi, HWo, 1.0f, acc, K);
-                if (dx)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
-            } else {
-                for (int oy = 0; oy < d->h_out; oy += tr) {
-                    int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out, n = (oy1 - oy) * d->w_out;
-                    im2col(xi, d->c_in, d->h_in, d->w_in, k, d->pad, oy, oy1, d->w_out, ws);
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
-                                dyi + (size_t)oy * d->w_out, HWo, ws, n, 1.0f, acc, K);
-                }
-                if (dx)
-                    conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k, k - 1 - d->pad,
-                               d->h_in, d->w_in, 1.0f, ws, dx + i * xs);
+                if (d->bias)
+                    for (int co = 0; co < d->c_out; co++) {
+                        const float *r = dyi + (size_t)co * HWo;
+                        float s = 0;
+                        for (int p = 0; p < HWo; p++)
+                            s += r[p];
+                        acc[wpart + co] += s;
+                    }
             }
-            if (d->bias)
-                for (int co = 0; co < d->c_out; co++) {
-                    const float *r = dyi + (size_t)co * HWo;
-                    float s = 0;
-                    for (int p = 0; p < HWo; p++)
-                        s += r[p];
-                    acc[wpart + co] += s;
-                }
         }
     }
-    /* reduced in thread order (and lane order): deterministic */
+    /* reduced in chunk order (and lane order): deterministic for a given
+     * thread count, whichever thread ran a chunk */
     const size_t lanes = wpart / wsz;
     for (size_t j = 0; j < wsz && gdw; j++) { /* [kk][co][c] -> [co][c][kk] */
         float sum = 0;
-        for (int t = 0; t < nt; t++)
-            sum += ctx->acc[t][j % kk * (wsz / kk) + j / kk];
+        for (int c = 0; c < nch; c++)
+            sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
         dw[j] = sum;
     }
     for (size_t j = 0; j < wsz && !gdw; j++) {
         float sum = 0;
-        for (int t = 0; t < nt; t++)
+        for (int c = 0; c < nch; c++)
             for (size_t l = 0; l < lanes; l++)
-                sum += ctx->acc[t][j * lanes + l];
+                sum += ctx->acc[c][j * lanes + l];
         dw[j] = sum;
     }
     if (d->bias && db)
         for (int co = 0; co < d->c_out; co++) {
             float sum = 0;
-            for (int t = 0; t < nt; t++)
-                sum += ctx->acc[t][wpart + co];
+            for (int c = 0; c < nch; c++)
+                sum += ctx->acc[c][wpart + co];
             db[co] = sum;
         }
 }
@@ -884,10 +894,10 @@ static void cpu_gather(void *vctx, const float *images, const float *labels, con
 static void cpu_destroy(void *vctx)
 {
     cpu_ctx *ctx = vctx;
-    for (int t = 0; t < ctx->n_threads; t++) {
+    for (int t = 0; t < ctx->n_threads; t++)
         free(ctx->ws[t]);
-        free(ctx->acc[t]);
-    }
+    for (int c = 0; c < ctx->n_chunks; c++)
+        free(ctx->acc[c]);
     free(ctx->ws);
     free(ctx->acc);
     free(ctx->wt);
@@ -920,7 +930,9 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
     cpu_ctx *ctx = a4nn_calloc(1, sizeof *ctx);
     ctx->n_threads = n_threads;
     ctx->ws = a4nn_calloc((size_t)n_threads, sizeof(float *));
-    ctx->acc = a4nn_calloc((size_t)n_threads, sizeof(float *));
+    /* on one thread one chunk: the images in order, as a plain loop */
+    ctx->n_chunks = n_threads > 1 ? 4 * n_threads : 1;
+    ctx->acc = a4nn_calloc((size_t)ctx->n_chunks, sizeof(float *));
     a4nn_backend *be = a4nn_calloc(1, sizeof *be);
     *be = (a4nn_backend){
         .name = "cpu",
