@@ -180,7 +180,10 @@ static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
     mu = fmin(100, fmax(0, mu));
     m->pred[e] = mu;
     m->sigma[e] = sigma;
-    if (!front || front->n == 0 || !isfinite(mflops))
+    /* a stop rests on at least min_epochs measurements: the first
+     * validation accuracy swings from one evaluation to the next, and the
+     * mean of the last two needs two */
+    if (!front || front->n == 0 || !isfinite(mflops) || m->n < cfg->min_epochs)
         return;
     /* the optimistic end: the one-sided level of z standard normal errors,
      * as a Student t quantile for the calibration's few degrees of freedom */
