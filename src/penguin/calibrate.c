@@ -17,7 +17,8 @@
  * A model stops as soon as the optimistic end of that interval cannot enter
  * the current Pareto front (accuracy up, MFLOPs down); its fitness is then
  * the calibrated prediction. Until
- * `calibrate_after` models have finished, nothing stops. A model at chance
+ * `calibrate_after` models have finished, nothing stops, and no model stops
+ * before `min_epochs` epochs. A model at chance
  * level is judged only against finished models that were also at chance at
  * that epoch: a flat start predicts nothing by itself, so it stops only
  * where the search has seen enough models come out of such a start to
