@@ -3,7 +3,8 @@
  *
  *   bench_train --genome G --size HxW --init-channels C --batch B [--threads T] [--steps N]
  *   bench_train --sgemm [--threads T]
- *   bench_train ... --profile     also the time per backend entry (stderr)
+ *   bench_train ... --profile     also the time per backend entry, and per convolution
+ *                                 shape with its GFLOP/s (stderr)
  *   bench_train ... --kernels auto|direct   the 3x3 convolutions (worker.cpu_kernels)
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
@@ -81,6 +82,26 @@ static const char *prof_name[P_N] = {
     "concat forward", "concat backward", "zero (gradients)", "gap, linear, loss, sgd"};
 static double prof_s[P_N];
 static a4nn_backend orig;
+/* and per convolution shape: forward and backward seconds, calls */
+enum { MAX_SHAPES = 64 };
+static struct {
+    a4nn_conv_desc d;
+    double s[2];
+    long calls;
+} prof_shape[MAX_SHAPES];
+static int n_prof_shapes;
+static void shape_add(const a4nn_conv_desc *d, int backward, double s)
+{
+    int i = 0;
+    while (i < n_prof_shapes && memcmp(&prof_shape[i].d, d, sizeof *d))
+        i++;
+    if (i == MAX_SHAPES)
+        return;
+    if (i == n_prof_shapes)
+        prof_shape[n_prof_shapes++].d = *d;
+    prof_shape[i].s[backward] += s;
+    prof_shape[i].calls += !backward;
+}
 #define TIMED(slot, call)                                                                    \
     do {                                                                                     \
         double t0_ = a4nn_now();                                                             \
@@ -90,12 +111,16 @@ static a4nn_backend orig;
 static void p_conv_f(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
                      const float *b, float *y)
 {
+    double t0 = a4nn_now();
     TIMED(d->k == 1 ? P_CONV1_F : P_CONV3_F, orig.conv_forward(c, d, x, w, b, y));
+    shape_add(d, 0, a4nn_now() - t0);
 }
 static void p_conv_b(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
                      const float *dy, float *dx, float *dw, float *db)
 {
+    double t0 = a4nn_now();
     TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B, orig.conv_backward(c, d, x, w, dy, dx, dw, db));
+    shape_add(d, 1, a4nn_now() - t0);
 }
 static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *g, const float *b,
                    float *rm, float *rv, float *sm, float *si, float *y, int tr, float m, float e)
@@ -170,6 +195,19 @@ static void profile_print(double step_total)
         if (prof_s[i] > 0)
             fprintf(stderr, "profile %-22s %8.1f ms %5.1f %%\n", prof_name[i], 1e3 * prof_s[i],
                     100 * prof_s[i] / step_total);
+    /* convolutions by shape: time and GFLOP/s (a multiply-add = 2 FLOPs) */
+    for (int i = 0; i < n_prof_shapes; i++) {
+        const a4nn_conv_desc *d = &prof_shape[i].d;
+        const double f = 2.0 * d->n * d->c_out * d->h_out * d->w_out * d->c_in * d->k * d->k *
+                         prof_shape[i].calls;
+        fprintf(stderr,
+                "profile conv %2dx%-2d %3d->%-3d %3dx%-3d pad %d n %3d: %5ld calls, forward "
+                "%7.1f ms %5.1f GFLOP/s, backward %7.1f ms %5.1f GFLOP/s, %5.1f %% of the step\n",
+                d->k, d->k, d->c_in, d->c_out, d->h_in, d->w_in, d->pad, d->n,
+                prof_shape[i].calls, 1e3 * prof_shape[i].s[0], f / prof_shape[i].s[0] / 1e9,
+                1e3 * prof_shape[i].s[1], 2 * f / prof_shape[i].s[1] / 1e9,
+                100 * (prof_shape[i].s[0] + prof_shape[i].s[1]) / step_total);
+    }
 }
 
 int main(int argc, char **argv)
@@ -226,7 +264,7 @@ int main(int argc, char **argv)
     if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)
         a4nn_die("bench_train: %s", err.msg);
     if (profile) /* after the warm-up: only the timed steps count */
-        memset(prof_s, 0, sizeof prof_s);
+        memset(prof_s, 0, sizeof prof_s), memset(prof_shape, 0, sizeof prof_shape), n_prof_shapes = 0;
     double t0 = a4nn_now(), c0 = cpu_seconds();
     for (int s = 0; s < steps; s++)
         if (a4nn_trainer_step(t, x, labels, batch, 0.01, NULL, NULL, &err) != A4NN_OK)

@@ -130,9 +130,10 @@ static a4nn_backend *cpu(int threads)
     return be;
 }
 
-/* The 3x3 convolutions of the search space: the first phase's unpadded one
- * from the 1-channel image, then padded C -> C, 2C -> 2C, 4C -> 4C after each
- * 2x2 pooling. */
+/* The convolutions of the search space: the first phase's unpadded 3x3 one
+ * from the 1-channel image, then padded 3x3 C -> C, 2C -> 2C, 4C -> 4C after
+ * each 2x2 pooling; the 1x1 ones after a phase's concatenation (up to 6
+ * nodes' outputs) and from one phase's channels to the next one's. */
 static void check_search_space(int size)
 {
     a4nn_backend *be = cpu(2);
@@ -141,8 +142,12 @@ static void check_search_space(int size)
         const int c = cs[a];
         int s = size - 2;
         check_conv(be, 2, 1, c, size, size, 3, 0, 300);
-        for (int p = 0; p < 3; p++, s /= 2)
+        for (int p = 0; p < 3; p++, s /= 2) {
             check_conv(be, 2, c << p, c << p, s, s, 3, 1, 300);
+            check_conv(be, 2, 3 * (c << p), c << p, s, s, 1, 0, 300);
+            if (p < 2)
+                check_conv(be, 2, c << p, c << (p + 1), s / 2, s / 2, 1, 0, 300);
+        }
     }
     a4nn_backend_free(be);
 }

@@ -144,16 +144,17 @@ static void test_onednn_64(void **state)
         assert_true(check_search_space(64, t) >= 3); /* 32, 64, 96 on 15x15 */
 }
 
-/* no 3x3 shape of 127x127 networks is small enough: all stay direct */
+/* at 127x127 the 48 and 96 channels of C = 24 on 62x62 and 31x31, and
+ * the 64 of C = 16 on 31x31 */
 static void test_onednn_127(void **state)
 {
     (void)state;
-    assert_int_equal(check_search_space(127, 1), 0);
+    assert_int_equal(check_search_space(127, 1), 3);
 }
 
-/* the rule leaves the first convolution, 8 and 24 channels, maps over
- * 16x16, 1x1 and unpadded ones to the direct kernels; a direct backend never
- * uses oneDNN */
+/* the rule leaves the first convolution, 8 and 24 channels, 16 and 32
+ * channels on maps over 16x16, any map over 64x64, 1x1 and unpadded ones to
+ * the direct kernels; a direct backend never uses oneDNN */
 static void test_rule(void **state)
 {
     (void)state;
@@ -161,12 +162,16 @@ static void test_rule(void **state)
                          c8 = {128, 8, 30, 30, 8, 30, 30, 3, 1, 0},
                          c24 = {32, 24, 62, 62, 24, 62, 62, 3, 1, 0},
                          c48 = {32, 48, 62, 62, 48, 62, 62, 3, 1, 0},
+                         c48l = {32, 48, 125, 125, 48, 125, 125, 3, 1, 0},
+                         c32 = {32, 32, 62, 62, 32, 62, 62, 3, 1, 0},
                          c48s = {32, 48, 15, 15, 48, 15, 15, 3, 1, 0},
                          pw = {32, 48, 15, 15, 48, 15, 15, 1, 0, 0};
     assert_false(a4nn_cpu_conv_onednn(&first));
     assert_false(a4nn_cpu_conv_onednn(&c8));
     assert_false(a4nn_cpu_conv_onednn(&c24));
-    assert_false(a4nn_cpu_conv_onednn(&c48));
+    assert_true(a4nn_cpu_conv_onednn(&c48));
+    assert_false(a4nn_cpu_conv_onednn(&c48l));
+    assert_false(a4nn_cpu_conv_onednn(&c32));
     assert_true(a4nn_cpu_conv_onednn(&c48s));
     assert_false(a4nn_cpu_conv_onednn(&pw));
     /* switching a backend to direct and back gives each path's own bits */

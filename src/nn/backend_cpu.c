@@ -288,12 +288,12 @@ static void to_grid(const dgeom *g, const float *dy, int co, float *dg)
 }
 
 /* dwv [co][c][kk][VL] += correlation of the gridded output gradient dg
- * with the padded input xp, in VL partial sums per weight (summed once per
- * batch): blocks of DCO output channels x 3 taps of a kernel row stay in
- * registers over a chunk of positions */
+ * (channel stride ds) with the padded input xp, in VL partial sums per
+ * weight (summed once per batch): blocks of DCO output channels x 3 taps of
+ * a kernel row stay in registers over a chunk of positions */
 static inline __attribute__((always_inline)) void
-direct_dweights_k(const dgeom *g, const float *xp, const float *dg, int co, float *dwv,
-                  const int k)
+direct_dweights_k(const dgeom *g, const float *xp, const float *dg, size_t ds, int co,
+                  float *dwv, const int k)
 {
     const int kk = k * k;
     /* positions per chunk: the chunk of DCO output-gradient rows stays in L1
@@ -304,7 +304,7 @@ direct_dweights_k(const dgeom *g, const float *xp, const float *dg, int co, floa
         const int nj = co - cb < DCO ? co - cb : DCO;
         const float *dr[DCO];
         for (int j = 0; j < DCO; j++) /* missing channels repeat one; discarded */
-            dr[j] = dg + (size_t)(cb + (j < nj ? j : 0)) * g->n;
+            dr[j] = dg + (size_t)(cb + (j < nj ? j : 0)) * ds;
         for (int q0 = 0; q0 < g->n; q0 += qc) {
             const int q1 = q0 + qc < g->n ? q0 + qc : g->n;
             for (int ci = 0; ci < g->c; ci++)
@@ -334,12 +334,13 @@ direct_dweights_k(const dgeom *g, const float *xp, const float *dg, int co, floa
     }
 }
 
-static void direct_dweights(const dgeom *g, const float *xp, const float *dg, int co, float *dwv)
+static void direct_dweights(const dgeom *g, const float *xp, const float *dg, size_t ds, int co,
+                            float *dwv)
 {
     if (g->k == 3)
-        direct_dweights_k(g, xp, dg, co, dwv, 3);
+        direct_dweights_k(g, xp, dg, ds, co, dwv, 3);
     else
-        direct_dweights_k(g, xp, dg, co, dwv, g->k);
+        direct_dweights_k(g, xp, dg, ds, co, dwv, g->k);
 }
 
 static size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
@@ -348,11 +349,12 @@ static size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
  * tap is an offset into the padded input, so tap t's weight gradient is
  * dg [co x n] times the rows xp + c*cs + offset(t) transposed, a GEMM with
  * the image's positions as its long inner dimension and no im2col. */
-static void gemm_dweights(const dgeom *g, const float *xp, const float *dg, int co, float *dwt)
+static void gemm_dweights(const dgeom *g, const float *xp, const float *dg, size_t ds, int co,
+                          float *dwt)
 {
     for (int ky = 0; ky < g->k; ky++)
         for (int kx = 0; kx < g->k; kx++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, g->c, g->n, 1.0f, dg, g->n,
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, g->c, g->n, 1.0f, dg, (int)ds,
                         xp + (size_t)ky * g->wp + kx, (int)g->cs, 1.0f,
                         dwt + (size_t)(ky * g->k + kx) * co * g->c, g->c);
 }
@@ -420,6 +422,14 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
                 gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
     const int gdw = direct && use_gemm_dweights(&gx);
+    /* When both geometries share the padded width (a "same" convolution),
+     * the padded output gradient of the input-gradient pass, from its first
+     * image float on, is the output gradient on the input's grid: its
+     * padding columns are the grid's discarded ones. One copy then serves
+     * both passes (dy_grid: where the grid starts in it). */
+    const int shared = direct && gt.wp == gx.wp;
+    const size_t dy_grid = shared ? (size_t)gt.pad * gt.wp + gt.pad : 0,
+                 dg_stride = shared ? gt.cs : (size_t)gx.n;
     /* per-thread accumulators: the weight gradient (VL partial sums each on
      * the direct kernel's path, tap-major on the GEMM one), then the bias
      * gradient */
@@ -427,8 +437,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                  accsz = wpart + (size_t)d->c_out;
     if (direct) {
         ensure(ctx->ws, &ctx->ws_floats,
-               d->c_in * gx.cs + (size_t)d->c_out * gx.n +
-                   (dx ? d->c_out * gt.cs + (size_t)d->c_in * gt.n : 0),
+               d->c_in * gx.cs + (size_t)d->c_out * dg_stride +
+                   (dx ? (shared ? 0 : d->c_out * gt.cs) + (size_t)d->c_in * gt.n : 0),
                nt);
     } else if (!direct_1x1(d)) {
         size_t fw = (size_t)K * tr * d->w_out,
@@ -460,16 +470,21 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
         for (int i = 0; i < d->n; i++) {
             const float *dyi = dy + i * ys, *xi = x + i * xs;
             if (direct) {
-                float *xp = ws, *dg = xp + d->c_in * gx.cs;
+                float *xp = ws, *dgb = xp + d->c_in * gx.cs, *dg = dgb + dy_grid;
                 pad_image(&gx, xi, xp);
-                to_grid(&gx, dyi, d->c_out, dg);
-                if (gdw)
-                    gemm_dweights(&gx, xp, dg, d->c_out, acc);
+                if (shared)
+                    pad_image(&gt, dyi, dgb);
                 else
-                    direct_dweights(&gx, xp, dg, d->c_out, acc);
+                    to_grid(&gx, dyi, d->c_out, dg);
+                if (gdw)
+                    gemm_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
+                else
+                    direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
                 if (dx) {
-                    float *dyp = dg + (size_t)d->c_out * gx.n, *xg = dyp + d->c_out * gt.cs;
-                    pad_image(&gt, dyi, dyp);
+                    float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
+                          *xg = dyp + d->c_out * gt.cs;
+                    if (!shared)
+                        pad_image(&gt, dyi, dyp);
                     direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
                     from_grid(&gt, xg, d->c_in, 1, dx + i * xs);
                 }

@@ -8,16 +8,20 @@
  * given thread count). */
 #include "conv_onednn.h"
 
-/* The rule, measured on one thread of an AVX-512 Xeon (bench_onednn,
- * bench/README.md): on maps up to 16x16 with channel counts that fill
- * oneDNN's 16-channel blocks, its training step of a padded 3x3 convolution,
- * reorders from and to NCHW included, took 0.45-0.87 of the direct kernels'
- * time; on larger maps 0.81-1.29 (whole 127x127 networks no faster), at 8
- * and 24 channels and on the first convolution 1.25-3.4x the time. */
+/* The rule, measured on one thread of an AVX-512 Xeon (bench/README.md).
+ * bench_onednn, single convolutions: on maps up to 16x16 with channel counts
+ * that fill oneDNN's 16-channel blocks, its training step of a padded 3x3
+ * convolution, reorders from and to NCHW included, took 0.45-0.87 of the
+ * direct kernels' time; at 8 and 24 channels and on the first convolution
+ * 1.25-3.4x. bench_train --profile, per shape inside whole networks: on
+ * maps up to 62x62 at 48-96 channels oneDNN's forward and backward were
+ * 1.2-1.5x faster, at 32 channels the same, at 16 channels slower. */
 int a4nn_cpu_conv_onednn(const a4nn_conv_desc *d)
 {
+    const int map = d->h_in * d->w_in;
     return a4nn_onednn_available() && d->k == 3 && d->pad == 1 && !d->bias &&
-           d->c_in % 16 == 0 && d->c_out % 16 == 0 && d->h_in * d->w_in <= 16 * 16;
+           d->c_in % 16 == 0 && d->c_out % 16 == 0 &&
+           (map <= 16 * 16 || (d->c_in >= 48 && d->c_out >= 48 && map <= 64 * 64));
 }
 
 #ifndef A4NN_ONEDNN
