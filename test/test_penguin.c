@@ -597,6 +597,55 @@ static void test_front_policy(void **s)
     a4nn_penguin_free(p);
 }
 
+/* The earliest epoch (0-based) at which the front policy stops any of 20
+ * models whose curves tell their end from the first epoch on, with
+ * min_epochs set to the given value. */
+static int front_earliest_stop(const char *min_epochs)
+{
+    a4nn_penguin_config cfg;
+    a4nn_penguin_config_defaults(&cfg);
+    assert_int_equal(a4nn_penguin_config_set(&cfg, "min_epochs", min_epochs, NULL), A4NN_OK);
+    a4nn_penguin *p = a4nn_penguin_alloc(&cfg, reg, NULL);
+    assert_non_null(p);
+    a4nn_front front;
+    a4nn_front_init(&front);
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
+    int earliest = 25;
+    for (int k = 0; k < 20; k++) {
+        a4nn_penguin_model_init(&m);
+        double mf = 100 + 10 * k, fit = NAN;
+        for (int e = 0; e < 25; e++) {
+            double acc = 60 + 2.0 * (k % 7) + 25 * (1 - exp(-0.35 * e));
+            assert_int_equal(observe(p, &m, e, acc, NAN, mf, &front, &d, NULL), A4NN_OK);
+            fit = d.fitness;
+            if (d.stop) {
+                earliest = e < earliest ? e : earliest;
+                break;
+            }
+        }
+        a4nn_front_add(&front, mf, fit);
+        if (d.finished)
+            a4nn_penguin_learn(p, m.acc, NULL, m.n, mf);
+    }
+    a4nn_front_free(&front);
+    a4nn_penguin_free(p);
+    return earliest;
+}
+
+/* A stop rests on at least min_epochs measurements (2 by default): where
+ * one would do, the policy still waits for the second. */
+static void test_front_min_epochs(void **s)
+{
+    (void)s;
+    a4nn_penguin_config cfg;
+    a4nn_penguin_config_defaults(&cfg);
+    assert_int_equal(cfg.min_epochs, 2);
+    assert_int_equal(front_earliest_stop("1"), 0);
+    assert_int_equal(front_earliest_stop("2"), 1);
+    assert_int_equal(front_earliest_stop("4"), 3);
+}
+
 /* Robust fits try further start points when the first fails; reference fits
  * (the original's behaviour) do not. The curve is undefined (NaN) for
  * a < 1, where its start lies; the first restart doubles the start to 1. */
@@ -666,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_replay_metrics),
         cmocka_unit_test(test_baseline_policies),
         cmocka_unit_test(test_front_policy),
+        cmocka_unit_test(test_front_min_epochs),
         cmocka_unit_test(test_front_calibrates_on_size),
         cmocka_unit_test(test_front_calibrates_on_training_accuracy),
     };

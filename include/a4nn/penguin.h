@@ -137,13 +137,14 @@ struct a4nn_penguin_config {
     int select_best;     /* ensemble and pareto: 1 = the single curve of least AIC,
                             0 = all curves with Akaike weights (0) */
     int calibrate_after; /* front: models that must reach the budget before any stop (5) */
+    int min_epochs;      /* front: epochs a model trains before it may stop (2) */
     double chance;       /* front: chance-level accuracy in percent (50, two classes) */
 };
 
 void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg);
 /* Sets one key ("curve", "policy", "fit", "select" (weighted | best), "window", "tolerance",
  * "start_epoch", "budget", "z", "min_sigma", "envelope", "pessimism",
- * "require_convergence", "calibrate_after", "chance") from text; unknown keys
+ * "require_convergence", "calibrate_after", "min_epochs", "chance") from text; unknown keys
  * and bad values are errors that name the key. */
 int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const char *value,
                             a4nn_error *err);

@@ -47,9 +47,10 @@ static void penguin_usage(FILE *out)
             "                        pareto: optimism z*max(sigma, S) (2, 3); stop only\n"
             "                        converged models (1); fitness of a stopped model is\n"
             "                        prediction - K sigma (0); front: optimism z (2)\n"
-            "  --calibrate-after N, --chance C\n"
+            "  --calibrate-after N, --min-epochs M, --chance C\n"
             "                        front: models that reach the budget before any stop\n"
-            "                        (5); chance-level accuracy in percent (50)\n"
+            "                        (5); epochs a model trains before it may stop (2);\n"
+            "                        chance-level accuracy in percent (50)\n"
             "  --budget E            epoch budget; predictions are f(E) (default 25)\n"
             "  --plugin LIB.so       load a curve plug-in (exports a4nn_curve_plugin)\n");
 }

@@ -17,7 +17,8 @@
  * A model stops as soon as the optimistic end of that interval cannot enter
  * the current Pareto front (accuracy up, MFLOPs down); its fitness is then
  * the calibrated prediction. Until
- * `calibrate_after` models have finished, nothing stops. A model at chance
+ * `calibrate_after` models have finished, nothing stops, and no model stops
+ * before `min_epochs` epochs. A model at chance
  * level is judged only against finished models that were also at chance at
  * that epoch: a flat start predicts nothing by itself, so it stops only
  * where the search has seen enough models come out of such a start to
@@ -180,7 +181,10 @@ static void front_decide(a4nn_penguin *p, a4nn_penguin_model *m, double mflops,
     mu = fmin(100, fmax(0, mu));
     m->pred[e] = mu;
     m->sigma[e] = sigma;
-    if (!front || front->n == 0 || !isfinite(mflops))
+    /* a stop rests on at least min_epochs measurements: the first
+     * validation accuracy swings from one evaluation to the next, and the
+     * mean of the last two needs two */
+    if (!front || front->n == 0 || !isfinite(mflops) || m->n < cfg->min_epochs)
         return;
     /* the optimistic end: the one-sided level of z standard normal errors,
      * as a Student t quantile for the calibration's few degrees of freedom */

@@ -22,6 +22,7 @@ void a4nn_penguin_config_defaults(a4nn_penguin_config *cfg)
     cfg->tolerance = cfg->z = cfg->min_sigma = -1;
     cfg->envelope = cfg->require_convergence = cfg->fit = -1;
     cfg->calibrate_after = 5;
+    cfg->min_epochs = 2;
     cfg->chance = 50;
 }
 
@@ -128,6 +129,7 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
                 {"pessimism", 0, 100, 0, NULL, &cfg->pessimism},
                 {"require_convergence", 0, 1, 1, &cfg->require_convergence, NULL},
                 {"calibrate_after", 2, 1000, 1, &cfg->calibrate_after, NULL},
+                {"min_epochs", 1, 1000, 1, &cfg->min_epochs, NULL},
                 {"chance", 0, 100, 0, NULL, &cfg->chance}};
     for (size_t i = 0; i < A4NN_ARRAY_LEN(keys); i++) {
         if (strcmp(key, keys[i].name))
@@ -144,7 +146,7 @@ int a4nn_penguin_config_set(a4nn_penguin_config *cfg, const char *key, const cha
     }
     return a4nn_errorf(err, "penguin: unknown key '%s' (known: curve, policy, fit, select, window, "
                             "tolerance, start_epoch, budget, z, min_sigma, envelope, pessimism, "
-                            "require_convergence, calibrate_after, chance)",
+                            "require_convergence, calibrate_after, min_epochs, chance)",
                        key);
 }
 
