@@ -546,6 +546,40 @@ static void test_front_calibrates_on_training_accuracy(void **s)
 /* A synthetic search: curve k rises from chance to top_k, MFLOPs grow with k. */
 static double synth(int k, int e) { return 50 + (30 + 2.0 * (k % 7)) * (1 - exp(-0.35 * e)); }
 
+/* Curves that tell their end from the first epoch on (none at chance). */
+static double telling(int k, int e) { return 60 + 2.0 * (k % 7) + 25 * (1 - exp(-0.35 * e)); }
+
+#define SEARCH_MODELS 20
+
+/* SEARCH_MODELS models one after the other through the policy of p: model k
+ * follows curve(k, e) with 100 + 10 k MFLOPs; a model that stops or reaches
+ * the 25-epoch budget enters the front with its fitness, and one that
+ * reached the budget joins the policy's population. stop_epoch[k]: the
+ * epoch model k stopped at (-1: trained to the budget); fitness[k]: its
+ * fitness. */
+static void front_search(a4nn_penguin *p, a4nn_front *front, double (*curve)(int k, int e),
+                         int *stop_epoch, double *fitness)
+{
+    for (int k = 0; k < SEARCH_MODELS; k++) {
+        a4nn_penguin_model m;
+        a4nn_penguin_decision d;
+        a4nn_penguin_model_init(&m);
+        const double mf = 100 + 10 * k;
+        stop_epoch[k] = -1;
+        for (int e = 0; e < 25; e++) {
+            assert_int_equal(observe(p, &m, e, curve(k, e), NAN, mf, front, &d, NULL), A4NN_OK);
+            fitness[k] = d.fitness;
+            if (d.stop) {
+                stop_epoch[k] = e;
+                break;
+            }
+        }
+        a4nn_front_add(front, mf, fitness[k]);
+        if (d.finished)
+            a4nn_penguin_learn(p, m.acc, NULL, m.n, mf);
+    }
+}
+
 /* The front policy: the first models train to the budget; later ones that
  * cannot reach the front stop, with a calibrated fitness; a model that sits
  * at chance level and then rises is never stopped while at chance. */
@@ -558,33 +592,24 @@ static void test_front_policy(void **s)
     a4nn_penguin *p = policy_tracker("front", &cfg);
     a4nn_front front;
     a4nn_front_init(&front);
-    a4nn_penguin_model m;
-    a4nn_penguin_decision d;
-    int stopped = 0;
-    for (int k = 0; k < 20; k++) {
-        a4nn_penguin_model_init(&m);
-        double mf = 100 + 10 * k, fit = NAN;
-        for (int e = 0; e < 25; e++) {
-            assert_int_equal(observe(p, &m, e, synth(k, e), NAN, mf, &front, &d, NULL),
-                             A4NN_OK);
-            fit = d.fitness;
-            if (k < cfg.calibrate_after)
-                assert_false(d.stop); /* nothing to calibrate on yet */
-            if (d.stop) {
-                stopped++;
-                /* calibrated on curves of the same shape: close to the truth */
-                assert_close(d.fitness, synth(k, 24), 1.0);
-                break;
-            }
+    int stop_epoch[SEARCH_MODELS], stopped = 0;
+    double fitness[SEARCH_MODELS];
+    front_search(p, &front, synth, stop_epoch, fitness);
+    for (int k = 0; k < SEARCH_MODELS; k++) {
+        if (k < cfg.calibrate_after)
+            assert_int_equal(stop_epoch[k], -1); /* nothing to calibrate on yet */
+        if (stop_epoch[k] >= 0) {
+            stopped++;
+            /* calibrated on curves of the same shape: close to the truth */
+            assert_close(fitness[k], synth(k, 24), 1.0);
         }
-        a4nn_front_add(&front, mf, fit);
-        if (d.finished)
-            a4nn_penguin_learn(p, m.acc, NULL, m.n, mf);
     }
-    assert_int_equal(a4nn_penguin_n_finished(p), 20 - stopped);
+    assert_int_equal(a4nn_penguin_n_finished(p), SEARCH_MODELS - stopped);
     assert_true(stopped >= 5);
     /* flat at 50 % for 8 epochs, then up to 95 %: never stopped at chance
      * (no finished model was at chance that late) */
+    a4nn_penguin_model m;
+    a4nn_penguin_decision d;
     a4nn_penguin_model_init(&m);
     d.stop = 0;
     for (int e = 0; e < 25 && !d.stop; e++) {
@@ -597,9 +622,8 @@ static void test_front_policy(void **s)
     a4nn_penguin_free(p);
 }
 
-/* The earliest epoch (0-based) at which the front policy stops any of 20
- * models whose curves tell their end from the first epoch on, with
- * min_epochs set to the given value. */
+/* The earliest epoch (0-based) at which the front policy, with min_epochs
+ * set to the given value, stops any model of a search of telling curves. */
 static int front_earliest_stop(const char *min_epochs)
 {
     a4nn_penguin_config cfg;
@@ -609,25 +633,12 @@ static int front_earliest_stop(const char *min_epochs)
     assert_non_null(p);
     a4nn_front front;
     a4nn_front_init(&front);
-    a4nn_penguin_model m;
-    a4nn_penguin_decision d;
-    int earliest = 25;
-    for (int k = 0; k < 20; k++) {
-        a4nn_penguin_model_init(&m);
-        double mf = 100 + 10 * k, fit = NAN;
-        for (int e = 0; e < 25; e++) {
-            double acc = 60 + 2.0 * (k % 7) + 25 * (1 - exp(-0.35 * e));
-            assert_int_equal(observe(p, &m, e, acc, NAN, mf, &front, &d, NULL), A4NN_OK);
-            fit = d.fitness;
-            if (d.stop) {
-                earliest = e < earliest ? e : earliest;
-                break;
-            }
-        }
-        a4nn_front_add(&front, mf, fit);
-        if (d.finished)
-            a4nn_penguin_learn(p, m.acc, NULL, m.n, mf);
-    }
+    int stop_epoch[SEARCH_MODELS], earliest = 25;
+    double fitness[SEARCH_MODELS];
+    front_search(p, &front, telling, stop_epoch, fitness);
+    for (int k = 0; k < SEARCH_MODELS; k++)
+        if (stop_epoch[k] >= 0 && stop_epoch[k] < earliest)
+            earliest = stop_epoch[k];
     a4nn_front_free(&front);
     a4nn_penguin_free(p);
     return earliest;
