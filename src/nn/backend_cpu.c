@@ -438,6 +438,12 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     const size_t dy_grid = shared ? (size_t)gt.pad * gt.wp + gt.pad : 0,
                  dg_stride = shared ? gt.cs : (size_t)gx.n,
                  lead = (16 - dy_grid % 16) % 16; /* puts the grid on a cache line */
+    /* the direct path's workspace: the padded input, then (lead floats on)
+     * the output gradient at dg_at, its padded copy when not shared, and
+     * the input gradient's grid at xg_at */
+    const size_t dg_at = (size_t)d->c_in * gx.cs + lead,
+                 xg_at = (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * gt.cs +
+                         (shared ? 0 : (size_t)d->c_out * gx.n);
     /* per-thread accumulators: the weight gradient (VL partial sums each on
      * the direct kernel's path, tap-major on the GEMM one), then the bias
      * gradient */
@@ -445,8 +451,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                  accsz = wpart + (size_t)d->c_out;
     if (direct) {
         ensure(ctx->ws, &ctx->ws_floats,
-               d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride +
-                   (dx ? (shared ? 0 : d->c_out * gt.cs) + (size_t)d->c_in * gt.n : 0),
+               dx ? xg_at + (size_t)d->c_in * gt.n
+                  : (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride,
                nt);
     } else if (!direct_1x1(d)) {
         size_t fw = (size_t)K * tr * d->w_out,
@@ -483,7 +489,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
             for (int i = c * d->n / nch; i < (c + 1) * d->n / nch; i++) {
                 const float *dyi = dy + i * ys, *xi = x + i * xs;
                 if (direct) {
-                    float *xp = ws, *dgb = xp + d->c_in * gx.cs + lead, *dg = dgb + dy_grid;
+                    float *xp = ws, *dgb = ws + dg_at, *dg = dgb + dy_grid;
                     pad_image(&gx, xi, xp);
                     if (shared)
                         pad_image(&gt, dyi, dgb);
@@ -495,8 +501,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                         direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
                     if (dx) {
                         float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
-                              *xg = xp + d->c_in * gx.cs + 16 + d->c_out * gt.cs +
-                                    (shared ? 0 : (size_t)d->c_out * gx.n);
+                              *xg = ws + xg_at;
                         if (!shared)
                             pad_image(&gt, dyi, dyp);
                         direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
