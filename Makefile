@@ -134,9 +134,9 @@ $(BUILD)/obj/%.cu.o: src/%.cu
 
 # the simulator's structure-factor loop: vectorised sincosf needs -ffast-math
 $(BUILD)/obj/xfel/xfel_kernel.o: CFLAGS += -ffast-math
-# the CPU backend's direct convolution: multiply-adds become FMAs (C11 mode
-# otherwise keeps them separate)
-$(BUILD)/obj/nn/backend_cpu.o: CFLAGS += -ffp-contract=fast
+# the CPU backend's direct and Winograd convolutions: multiply-adds become
+# FMAs (C11 mode otherwise keeps them separate)
+$(BUILD)/obj/nn/backend_cpu.o $(BUILD)/obj/nn/winograd.o: CFLAGS += -ffp-contract=fast
 
 $(LIB): $(LIB_OBJ) $(CU_OBJ)
 	@mkdir -p $(dir $@)

@@ -5,7 +5,7 @@
  *   bench_train --sgemm [--threads T]
  *   bench_train ... --profile     also the time per backend entry, and per convolution
  *                                 shape with its GFLOP/s (stderr)
- *   bench_train ... --kernels auto|direct   the 3x3 convolutions (worker.cpu_kernels)
+ *   bench_train ... --kernels auto|own|direct   the 3x3 convolutions (worker.cpu_kernels)
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
  * PyTorch on the same network. train_gflops counts a multiply-add as 2 FLOPs,
@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 {
     const char *genome = NULL;
     int h = 127, w = 127, init_channels = 24, batch = 32, threads = omp_get_num_procs(),
-        steps = 5, sgemm = 0, profile = 0, direct = 0;
+        steps = 5, sgemm = 0, profile = 0;
+    a4nn_cpu_kernels kernels = A4NN_CPU_KERNELS_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(argv[i], "--sgemm")) sgemm = 1;
@@ -225,7 +226,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--batch")) batch = atoi(v), i++;
         else if (!strcmp(argv[i], "--threads")) threads = atoi(v), i++;
         else if (!strcmp(argv[i], "--steps")) steps = atoi(v), i++;
-        else if (!strcmp(argv[i], "--kernels")) direct = !strcmp(v, "direct"), i++;
+        else if (!strcmp(argv[i], "--kernels")) {
+            kernels = A4NN_CPU_KERNELS_AUTO;
+            while (strcmp(v, a4nn_cpu_kernels_name(kernels)))
+                if (++kernels > A4NN_CPU_KERNELS_OWN) a4nn_die("bench_train: --kernels auto|own|direct");
+            i++;
+        }
         else a4nn_die("bench_train: unknown option %s", argv[i]);
     }
     if (sgemm) {
@@ -242,7 +248,7 @@ int main(int argc, char **argv)
     a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
     if (!be)
         a4nn_die("bench_train: %s", err.msg);
-    a4nn_backend_cpu_kernels(be, direct ? A4NN_CPU_KERNELS_DIRECT : A4NN_CPU_KERNELS_AUTO);
+    a4nn_backend_cpu_kernels(be, kernels);
     if (profile)
         profile_backend(be);
     a4nn_net *net = a4nn_net_alloc(arch, batch, be, 1, &err);

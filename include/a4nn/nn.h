@@ -147,11 +147,17 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err);
 /* How the CPU backend runs its 3x3 convolutions (worker.cpu_kernels). */
 typedef enum {
     /* oneDNN's on the shapes where it measures faster (builds with oneDNN),
-     * the direct kernels elsewhere; the default */
+     * else the backend's Winograd ones where they measure faster, the
+     * direct kernels elsewhere; the default */
     A4NN_CPU_KERNELS_AUTO = 0,
-    /* the CPU backend's own kernels only */
+    /* the direct kernels only: the reference the others are compared with */
     A4NN_CPU_KERNELS_DIRECT = 1,
+    /* the backend's own kernels: Winograd where it measures faster, direct
+     * elsewhere (no oneDNN) */
+    A4NN_CPU_KERNELS_OWN = 2,
 } a4nn_cpu_kernels;
+/* "auto", "direct", "own" (worker.cpu_kernels, bench_train --kernels) */
+const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k);
 /* Selects k on a CPU backend (other backends: no effect). */
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k);
 /* 1 when this build has oneDNN (make prints it). */

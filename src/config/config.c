@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "a4nn/nn.h"
 #include "a4nn/penguin.h"
 #include "a4nn/search.h"
 
@@ -63,9 +64,10 @@ static const key_desc KEYS[] = {
     {"worker", "group_size", K_INT, O(group_size), 1, 4096,
      "ranks that train one model together (data parallel)"},
     {"worker", "gpu_share", K_BOOL, O(gpu_share), 0, 1, "allow several workers per GPU"},
-    {"worker", "cpu_kernels", K_KERNELS, O(cpu_kernels_direct), 0, 0,
-     "cpu backend's 3x3 convolutions: auto (oneDNN's on the shapes where they measure faster, "
-     "when built with oneDNN) | direct (its own kernels only)"},
+    {"worker", "cpu_kernels", K_KERNELS, O(cpu_kernels), 0, 0,
+     "cpu backend's 3x3 convolutions: auto (oneDNN's or its own Winograd ones on the shapes "
+     "where they measure faster) | own (its Winograd and direct kernels, no oneDNN) | direct "
+     "(its direct kernels only)"},
     {"worker", "tf32", K_BOOL, O(tf32), 0, 1, "TF32 tensor cores on the cuda backend"},
     {"worker", "cuda_profile", K_BOOL, O(cuda_profile), 0, 1,
      "cuda backend: time every entry (synchronising), printed at exit"},
@@ -212,11 +214,13 @@ static int parse_value(const key_desc *k, a4nn_config *c, const char *v, a4nn_er
                                     "or replay)", v, k->section, k->key);
         return A4NN_OK;
     case K_KERNELS:
-        if (!strcmp(v, "auto") || !strcmp(v, "direct"))
-            *(int *)p = !strcmp(v, "direct");
-        else
-            return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto or direct)",
-                               v, k->section, k->key);
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(v, a4nn_cpu_kernels_name(i))) {
+                *(int *)p = i;
+                return A4NN_OK;
+            }
+        return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto, direct or own)",
+                           v, k->section, k->key);
         return A4NN_OK;
     }
     return a4nn_errorf(err, "config: internal error for %s.%s", k->section, k->key);
@@ -467,7 +471,7 @@ void a4nn_config_write(const a4nn_config *c, FILE *out)
         case K_BACKEND:
             fprintf(out, "%s", a4nn_worker_backend_name(*(const a4nn_worker_backend *)p));
             break;
-        case K_KERNELS: fprintf(out, "%s", *(const int *)p ? "direct" : "auto"); break;
+        case K_KERNELS: fprintf(out, "%s", a4nn_cpu_kernels_name(*(const int *)p)); break;
         }
         fprintf(out, "\n");
         if (!strcmp(k->section, "penguin") && !strcmp(k->key, "enabled"))

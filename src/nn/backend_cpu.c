@@ -12,6 +12,8 @@
 
 #include "a4nn/nn.h"
 #include "conv_onednn.h"
+#include "cpu_simd.h"
+#include "winograd.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -26,6 +28,9 @@ typedef struct {
     float *wt;
     size_t pk_floats; /* weights packed for the direct convolution */
     float *pk;
+    int winograd;      /* Winograd on the shapes of use_winograd() */
+    size_t wu_floats;  /* the Winograd weights G g G^T, packed */
+    float *wu;
     onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
 } cpu_ctx;
 
@@ -34,6 +39,16 @@ typedef struct {
 static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 {
     return ctx->dnn && a4nn_cpu_conv_onednn(d);
+}
+
+/* Winograd F(4x4, 3x3) (winograd.h) does a quarter of the direct kernels'
+ * multiplies but adds transforms whose cost grows with the channel count
+ * only linearly: it measured faster than the direct kernels on padded 3x3
+ * convolutions of 8 to 48 channels on maps from 32x32 up (bench/README.md). */
+static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d)
+{
+    return ctx->winograd && d->k == 3 && d->pad == 1 && d->h_out == d->h_in &&
+           d->w_out == d->w_in && d->h_in >= 8 && d->w_in >= 8;
 }
 
 /* workspaces start on a cache line: the kernels' aligned rows (grids,
@@ -154,21 +169,7 @@ static void conv_image(const float *x, int c, int h, int w, const float *wt, int
  * the same kernel on the padded output gradient with flipped, transposed
  * weights; the weight gradient correlates the gridded output gradient with
  * the padded input (on small maps as one sgemm per tap). */
-#ifdef __AVX512F__ /* 32 vector registers of 16 floats */
-enum { VL = 16, DCO = 8 };
-#else
-enum { VL = 8, DCO = 4 };
-#endif
-typedef float vecf __attribute__((vector_size(VL * sizeof(float))));
 enum { DQ = 2 * VL, DCHUNK = 1024, DW_L1 = 40 * 1024 };
-
-static inline vecf loadv(const float *p)
-{
-    vecf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void storev(float *p, vecf v) { memcpy(p, &v, sizeof v); }
 
 typedef struct {
     int c, h, w, k, pad; /* input channels and size, kernel, padding */
@@ -210,17 +211,6 @@ static void pad_image(const dgeom *g, const float *x, float *xp)
         }
         memset(d + end, 0, (g->cs - end) * sizeof(float));
     }
-}
-
-/* w [co][c][kk] -> blocks of DCO output channels: pk[cb][c][kk][DCO], zero-filled */
-static void pack_weights(const float *w, int co, int c, int kk, float *pk)
-{
-    for (int cb = 0; cb < co; cb += DCO)
-        for (int ci = 0; ci < c; ci++)
-            for (int t = 0; t < kk; t++)
-                for (int j = 0; j < DCO; j++)
-                    pk[(((size_t)cb * c + (size_t)ci * DCO) * kk) + (size_t)t * DCO + j] =
-                        cb + j < co ? w[((size_t)(cb + j) * c + ci) * kk + t] : 0.0f;
 }
 
 /* yg[co][g->n] = conv of the padded image xp with the packed weights; k is
@@ -349,8 +339,6 @@ static void direct_dweights(const dgeom *g, const float *xp, const float *dg, si
         direct_dweights_k(g, xp, dg, ds, co, dwv, g->k);
 }
 
-static size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
-
 /* dwt [kk][co][c] += the same correlation as k*k sgemm calls: on the grid a
  * tap is an offset into the padded input, so tap t's weight gradient is
  * dg [co x n] times the rows xp + c*cs + offset(t) transposed, a GEMM with
@@ -378,9 +366,14 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
         return;
     const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
-    const int direct = use_direct(d);
+    const int wino = use_winograd(ctx, d), direct = !wino && use_direct(d);
     const dgeom g = dgeom_of(d->c_in, d->h_in, d->w_in, d->k, d->pad);
-    if (direct) {
+    const wino_geom wg = wino_geom_of(d->c_in, d->c_out, d->h_in, d->w_in);
+    if (wino) {
+        ensure(&ctx->wu, &ctx->wu_floats, wino_u_floats(d->c_out, d->c_in), 1);
+        wino_pack(w, d->c_out, d->c_in, ctx->wu);
+        ensure(ctx->ws, &ctx->ws_floats, wino_ws_floats(&wg), ctx->n_threads);
+    } else if (direct) {
         ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_out) * K, 1);
         pack_weights(w, d->c_out, d->c_in, d->k * d->k, ctx->pk);
         ensure(ctx->ws, &ctx->ws_floats, d->c_in * g.cs + (size_t)d->c_out * g.n,
@@ -393,7 +386,9 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->n_threads)
     for (int i = 0; i < d->n; i++) {
         float *yi = y + i * ys, *ws = ctx->ws[omp_get_thread_num()];
-        if (direct) {
+        if (wino) {
+            wino_forward_image(&wg, x + i * xs, ctx->wu, 0, ws, yi);
+        } else if (direct) {
             pad_image(&g, x + i * xs, ws);
             direct_forward(&g, ws, ctx->pk, d->c_out, ws + d->c_in * g.cs);
             from_grid(&g, ws + d->c_in * g.cs, d->c_out, 0, yi);
@@ -424,7 +419,10 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     const int nt = ctx->n_threads, tr = tile_rows(K, d->h_out, d->w_out);
-    const int direct = use_direct(d);
+    const int wino = use_winograd(ctx, d), direct = !wino && use_direct(d);
+    /* Winograd's geometries of the weight and the input gradient */
+    const wino_geom wg = wino_geom_of(d->c_in, d->c_out, d->h_in, d->w_in),
+                    wgt = wino_geom_of(d->c_out, d->c_in, d->h_out, d->w_out);
     /* the input's and the input gradient's geometries */
     const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
                 gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
@@ -445,11 +443,15 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                  xg_at = (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * gt.cs +
                          (shared ? 0 : (size_t)d->c_out * gx.n);
     /* per-thread accumulators: the weight gradient (VL partial sums each on
-     * the direct kernel's path, tap-major on the GEMM one), then the bias
-     * gradient */
-    const size_t wsz = (size_t)d->c_out * K, wpart = direct && !gdw ? wsz * VL : wsz,
+     * the direct kernel's path, tap-major on the GEMM one, transformed on
+     * Winograd's), then the bias gradient */
+    const size_t wsz = (size_t)d->c_out * K,
+                 wpart = wino ? (size_t)WINO_XI * d->c_out * d->c_in
+                              : direct && !gdw ? wsz * VL : wsz,
                  accsz = wpart + (size_t)d->c_out;
-    if (direct) {
+    if (wino) {
+        ensure(ctx->ws, &ctx->ws_floats, wino_ws_floats(&wg), nt);
+    } else if (direct) {
         ensure(ctx->ws, &ctx->ws_floats,
                dx ? xg_at + (size_t)d->c_in * gt.n
                   : (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride,
@@ -469,7 +471,10 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                 for (int q = 0; q < kk; q++)
                     wt[((size_t)ci * d->c_out + co) * kk + q] =
                         w[((size_t)co * d->c_in + ci) * kk + (kk - 1 - q)];
-        if (direct) {
+        if (wino) {
+            ensure(&ctx->wu, &ctx->wu_floats, wino_u_floats(d->c_in, d->c_out), 1);
+            wino_pack(wt, d->c_in, d->c_out, ctx->wu);
+        } else if (direct) {
             ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_in) * Kt, 1);
             pack_weights(wt, d->c_in, d->c_out, kk, ctx->pk);
         }
@@ -488,7 +493,11 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
             float *acc = ctx->acc[c];
             for (int i = c * d->n / nch; i < (c + 1) * d->n / nch; i++) {
                 const float *dyi = dy + i * ys, *xi = x + i * xs;
-                if (direct) {
+                if (wino) {
+                    wino_dweights_image(&wg, xi, dyi, ws, acc);
+                    if (dx)
+                        wino_forward_image(&wgt, dyi, ctx->wu, 1, ws, dx + i * xs);
+                } else if (direct) {
                     float *xp = ws, *dgb = ws + dg_at, *dg = dgb + dy_grid;
                     pad_image(&gx, xi, xp);
                     if (shared)
@@ -539,13 +548,19 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     /* reduced in chunk order (and lane order): deterministic for a given
      * thread count, whichever thread ran a chunk */
     const size_t lanes = wpart / wsz;
+    if (wino) {
+        for (int c = 1; c < nch; c++)
+            for (size_t j = 0; j < wpart; j++)
+                ctx->acc[0][j] += ctx->acc[c][j];
+        wino_dweights_finish(ctx->acc[0], d->c_out, d->c_in, dw);
+    }
     for (size_t j = 0; j < wsz && gdw; j++) { /* [kk][co][c] -> [co][c][kk] */
         float sum = 0;
         for (int c = 0; c < nch; c++)
             sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
         dw[j] = sum;
     }
-    for (size_t j = 0; j < wsz && !gdw; j++) {
+    for (size_t j = 0; j < wsz && !gdw && !wino; j++) {
         float sum = 0;
         for (int c = 0; c < nch; c++)
             for (size_t l = 0; l < lanes; l++)
@@ -907,8 +922,14 @@ static void cpu_destroy(void *vctx)
     free(ctx->acc);
     free(ctx->wt);
     free(ctx->pk);
+    free(ctx->wu);
     onednn_convs_free(ctx->dnn);
     free(ctx);
+}
+
+const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k)
+{
+    return k == A4NN_CPU_KERNELS_DIRECT ? "direct" : k == A4NN_CPU_KERNELS_OWN ? "own" : "auto";
 }
 
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
@@ -916,7 +937,8 @@ void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
     if (be->destroy != cpu_destroy)
         return;
     cpu_ctx *ctx = be->ctx;
-    if (k == A4NN_CPU_KERNELS_DIRECT) {
+    ctx->winograd = k != A4NN_CPU_KERNELS_DIRECT;
+    if (k != A4NN_CPU_KERNELS_AUTO) {
         onednn_convs_free(ctx->dnn);
         ctx->dnn = NULL;
     } else if (!ctx->dnn) {

@@ -69,8 +69,7 @@ static int open_backend(const a4nn_role_ctx *ctx, epoch_source *src, train_state
     t->be = a4nn_backend_create(gpu ? "cuda" : "cpu", cfg->threads, device, err);
     if (!t->be)
         return A4NN_ERR;
-    a4nn_backend_cpu_kernels(t->be, cfg->cpu_kernels_direct ? A4NN_CPU_KERNELS_DIRECT
-                                                            : A4NN_CPU_KERNELS_AUTO);
+    a4nn_backend_cpu_kernels(t->be, (a4nn_cpu_kernels)cfg->cpu_kernels);
     t->cache = a4nn_data_cache_alloc(t->be);
     const a4nn_cuda_options cuda = {cfg->tf32, cfg->cuda_profile, cfg->cuda_verbose,
                                     cfg->cudnn_bn, cfg->cudnn_exact};
