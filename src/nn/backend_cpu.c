@@ -42,13 +42,16 @@ static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 }
 
 /* Winograd F(4x4, 3x3) (winograd.h) does a quarter of the direct kernels'
- * multiplies but adds transforms whose cost grows with the channel count
- * only linearly: it measured faster than the direct kernels on padded 3x3
- * convolutions of 8 to 48 channels on maps from 32x32 up (bench/README.md). */
+ * multiplies plus transforms that cost per channel, not per channel pair,
+ * and it vectorises over the 4x4 tiles of a tile row. On one thread here
+ * (bench/README.md) it ran padded 3x3 convolutions of 16 to 96 channels
+ * 1.2-2.5x faster than the direct kernels on maps from 62x62 on (16 tiles
+ * and more across: whole vectors); at 8 channels as fast; on maps of 31x31
+ * and less, where a tile row fills half a vector or less, up to 2x slower. */
 static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 {
     return ctx->winograd && d->k == 3 && d->pad == 1 && d->h_out == d->h_in &&
-           d->w_out == d->w_in && d->h_in >= 8 && d->w_in >= 8;
+           d->w_out == d->w_in && d->w_in >= 61 && d->c_in >= 16 && d->c_out >= 16;
 }
 
 /* workspaces start on a cache line: the kernels' aligned rows (grids,
