@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 B=${A4NN_BUILD:-build}
 THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-5}
-# KERNELS=direct: the CPU backend's own 3x3 kernels only (worker.cpu_kernels)
+# KERNELS=direct: the CPU backend's direct 3x3 kernels only; own: its Winograd and direct ones, no oneDNN (worker.cpu_kernels)
 KERNELS=${KERNELS:-auto}
 CSV=${A4NN_SHARED:-../shared}/data/curves/nsganet-xfel-1e16-full.csv
 PY=${PYTHON:-/usr/bin/python3}

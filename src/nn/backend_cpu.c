@@ -34,11 +34,16 @@ typedef struct {
     onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
 } cpu_ctx;
 
-/* the shapes oneDNN runs faster go to it; on a failure there (it cannot
- * create the shape's primitives) the backend's own kernels run */
+static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d);
+
+/* the shapes oneDNN runs faster go to it, but for those where the
+ * backend's Winograd is picked too: 48 -> 48 channels on 62x62 maps, where
+ * it ran forward and backward 1.35x faster than oneDNN's Winograd
+ * (bench/README.md). On a failure in oneDNN (it cannot create the shape's
+ * primitives) the backend's own kernels run. */
 static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 {
-    return ctx->dnn && a4nn_cpu_conv_onednn(d);
+    return ctx->dnn && a4nn_cpu_conv_onednn(d) && !use_winograd(ctx, d);
 }
 
 /* Winograd F(4x4, 3x3) (winograd.h) does a quarter of the direct kernels'
