@@ -12,21 +12,11 @@
  * convolutions are compared with the direct ones in test_nn_onednn. */
 #include <math.h>
 
-#include "testutil.h"
-
-#include "a4nn/nn.h"
+#include "nnutil.h"
 
 typedef struct {
     float *x, *w, *y, *dy, *dx, *dx0, *dw, *db;
 } conv_bufs;
-
-static float *randn(size_t n, a4nn_rng *r)
-{
-    float *p = malloc(sizeof(float) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)a4nn_rng_normal(r);
-    return p;
-}
 
 static double ref_y(const a4nn_conv_desc *d, const float *x, const float *w, int i, int co,
                     int oy, int ox)
@@ -120,15 +110,9 @@ static void check_conv(a4nn_backend *be, int n, int c_in, int c_out, int h, int 
     free(x), free(wt), free(dy), free(dx0), free(y), free(dx), free(dw);
 }
 
-static a4nn_backend *cpu(int threads)
-{
-    a4nn_error err;
-    a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
-    assert_non_null(be);
-    /* the backend's own kernels (test_nn_onednn compares oneDNN's with them) */
-    a4nn_backend_cpu_kernels(be, A4NN_CPU_KERNELS_DIRECT);
-    return be;
-}
+/* the direct kernels (test_nn_onednn and test_nn_winograd compare the
+ * others with them) */
+static a4nn_backend *cpu(int threads) { return cpu_backend(threads, A4NN_CPU_KERNELS_DIRECT); }
 
 /* The convolutions of the search space: the first phase's unpadded 3x3 one
  * from the 1-channel image, then padded 3x3 C -> C, 2C -> 2C, 4C -> 4C after

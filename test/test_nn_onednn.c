@@ -9,26 +9,7 @@
  * Skipped in builds without oneDNN. */
 #include <math.h>
 
-#include "testutil.h"
-
-#include "a4nn/nn.h"
-
-static float *randn(size_t n, a4nn_rng *r)
-{
-    float *p = malloc(sizeof(float) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)a4nn_rng_normal(r);
-    return p;
-}
-
-static a4nn_backend *cpu(int threads, a4nn_cpu_kernels k)
-{
-    a4nn_error err;
-    a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
-    assert_non_null(be);
-    a4nn_backend_cpu_kernels(be, k);
-    return be;
-}
+#include "nnutil.h"
 
 typedef struct {
     float *y, *dx, *dw;
@@ -118,8 +99,8 @@ static int check_shape(a4nn_backend *dnn, a4nn_backend *direct, int n, int c, in
  * (unpadded) one and each 2x2 pooling, for C = 8, 16, 24 */
 static int check_search_space(int size, int threads)
 {
-    a4nn_backend *dnn = cpu(threads, A4NN_CPU_KERNELS_AUTO),
-                 *direct = cpu(threads, A4NN_CPU_KERNELS_DIRECT);
+    a4nn_backend *dnn = cpu_backend(threads, A4NN_CPU_KERNELS_AUTO),
+                 *direct = cpu_backend(threads, A4NN_CPU_KERNELS_DIRECT);
     const int cs[] = {8, 16, 24};
     int routed = 0;
     for (int a = 0; a < 3; a++)
@@ -175,8 +156,9 @@ static void test_rule(void **state)
     assert_true(a4nn_cpu_conv_onednn(&c48s));
     assert_false(a4nn_cpu_conv_onednn(&pw));
     /* switching a backend to direct and back gives each path's own bits */
-    a4nn_backend *be = cpu(2, A4NN_CPU_KERNELS_DIRECT), *direct = cpu(2, A4NN_CPU_KERNELS_DIRECT),
-                 *dnn = cpu(2, A4NN_CPU_KERNELS_AUTO);
+    a4nn_backend *be = cpu_backend(2, A4NN_CPU_KERNELS_DIRECT),
+                 *direct = cpu_backend(2, A4NN_CPU_KERNELS_DIRECT),
+                 *dnn = cpu_backend(2, A4NN_CPU_KERNELS_AUTO);
     a4nn_conv_desc d = {4, 32, 7, 7, 32, 7, 7, 3, 1, 0};
     a4nn_rng r;
     a4nn_rng_seed(&r, 3);

@@ -14,26 +14,7 @@
  * magnitude while any wrong transform entry or tile gives O(1). */
 #include <math.h>
 
-#include "testutil.h"
-
-#include "a4nn/nn.h"
-
-static float *randn(size_t n, a4nn_rng *r)
-{
-    float *p = malloc(sizeof(float) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)a4nn_rng_normal(r);
-    return p;
-}
-
-static a4nn_backend *cpu(int threads, a4nn_cpu_kernels k)
-{
-    a4nn_error err;
-    a4nn_backend *be = a4nn_backend_cpu_create(threads, &err);
-    assert_non_null(be);
-    a4nn_backend_cpu_kernels(be, k);
-    return be;
-}
+#include "nnutil.h"
 
 /* max |a - b| over the RMS of b */
 static double rel_err(const float *a, const float *b, size_t n)
@@ -95,7 +76,8 @@ static void check(a4nn_backend *own, a4nn_backend *ref, int n, int c_in, int c_o
  * (unpadded) one and each pooling, on one input size */
 static void check_search_space(int size)
 {
-    a4nn_backend *own = cpu(2, A4NN_CPU_KERNELS_OWN), *ref = cpu(2, A4NN_CPU_KERNELS_DIRECT);
+    a4nn_backend *own = cpu_backend(2, A4NN_CPU_KERNELS_OWN),
+                 *ref = cpu_backend(2, A4NN_CPU_KERNELS_DIRECT);
     const int cs[] = {8, 16, 24};
     for (int a = 0; a < 3; a++)
         for (int p = 0, s = size - 2; p < 3; p++, s /= 2)
@@ -114,7 +96,8 @@ static void test_winograd_odd(void **state)
 {
     (void)state;
     for (int t = 1; t <= 2; t++) {
-        a4nn_backend *own = cpu(t, A4NN_CPU_KERNELS_OWN), *ref = cpu(t, A4NN_CPU_KERNELS_DIRECT);
+        a4nn_backend *own = cpu_backend(t, A4NN_CPU_KERNELS_OWN),
+                     *ref = cpu_backend(t, A4NN_CPU_KERNELS_DIRECT);
         check(own, ref, 3, 5, 11, 9, 13, 0);
         check(own, ref, 2, 7, 3, 37, 70, 1);
         check(own, ref, 1, 24, 24, 125, 126, 0);
@@ -128,7 +111,7 @@ static void test_winograd_odd(void **state)
 static void test_winograd_deterministic(void **state)
 {
     (void)state;
-    a4nn_backend *be = cpu(2, A4NN_CPU_KERNELS_OWN);
+    a4nn_backend *be = cpu_backend(2, A4NN_CPU_KERNELS_OWN);
     a4nn_conv_desc d = {6, 16, 40, 40, 16, 40, 40, 3, 1, 0};
     a4nn_rng r;
     a4nn_rng_seed(&r, 5);
