@@ -48,6 +48,9 @@ static void test_read_and_override(void **state)
     assert_int_equal(a4nn_config_override(&c, "--worker.backend=auto", &err), A4NN_OK);
     assert_int_equal(c.backend, A4NN_WORKER_AUTO);
     assert_int_equal(a4nn_config_override(&c, "--worker.backend=replay", &err), A4NN_OK);
+    assert_int_equal(a4nn_config_override(&c, "--worker.cpu_kernels=sometimes", &err), A4NN_ERR);
+    assert_int_equal(a4nn_config_override(&c, "--worker.cpu_kernels=own", &err), A4NN_OK);
+    assert_int_equal(c.cpu_kernels, 2); /* A4NN_CPU_KERNELS_OWN */
 
     /* the resolved text reads back to the same configuration */
     char *text = a4nn_config_text(&c);
