@@ -170,11 +170,11 @@ static inline vecf load_in(const float *row, int x0, int w)
                                        row + x0);
 }
 
-/* dr[p * s + m] = row[4 m + p + off] (zero outside [0, w)), m < s (a
+/* dr[p * s + m] = row[4 m + p + off] (zero outside [0, w)) for m < n (a
  * multiple of VL) */
-static void deinterleave(const float *row, int w, int off, int s, float *dr)
+static void deinterleave(const float *row, int w, int off, int n, int s, float *dr)
 {
-    for (int m0 = 0; m0 < s; m0 += VL) {
+    for (int m0 = 0; m0 < n; m0 += VL) {
         const int x0 = 4 * m0 + off;
         vecf v[4], ph[4];
         for (int k = 0; k < 4; k++)
@@ -202,10 +202,10 @@ static void store_row(const vecf ph[4], int nx, int add, float *row)
     }
 }
 #else
-static void deinterleave(const float *row, int w, int off, int s, float *dr)
+static void deinterleave(const float *row, int w, int off, int n, int s, float *dr)
 {
     for (int p = 0; p < 4; p++)
-        for (int m = 0; m < s; m++) {
+        for (int m = 0; m < n; m++) {
             const int x = 4 * m + p + off;
             dr[p * s + m] = x >= 0 && x < w ? row[x] : 0.0f;
         }
@@ -223,27 +223,37 @@ static void store_row(const vecf ph[4], int nx, int add, float *row)
 static void input_transform(const wino_geom *g, const float *x, int c, int ty0, int nbr, float *db,
                             float *eb, float *v)
 {
-    const int s = g->s, rs = 4 * s;
+    const int s = g->s, rs = 4 * s, tw = g->twv;
     const size_t xs = g->xs;
     for (int ci = 0; ci < c; ci++) {
         const float *xc = x + (size_t)ci * g->h * g->w;
         for (int rr = 0; rr < 4 * nbr + 2; rr++) {
             const int iy = 4 * ty0 - 1 + rr;
-            if (iy < 0 || iy >= g->h)
-                memset(db + (size_t)rr * rs, 0, (size_t)rs * sizeof(float));
-            else
-                deinterleave(xc + (size_t)iy * g->w, g->w, -1, s, db + (size_t)rr * rs);
+            float *dr = db + (size_t)rr * rs;
+            if (iy < 0 || iy >= g->h) {
+                memset(dr, 0, (size_t)rs * sizeof(float));
+                continue;
+            }
+            const float *row = xc + (size_t)iy * g->w;
+            deinterleave(row, g->w, -1, tw, s, dr);
+            /* the tiles' columns 4 and 5 also read column tw of phases 0, 1 */
+            for (int p = 0; p < 2; p++) {
+                const int ix = 4 * tw + p - 1;
+                storev(dr + p * s + tw, (vecf){0});
+                dr[p * s + tw] = ix < g->w ? row[ix] : 0.0f;
+            }
         }
         for (int r = 0; r < nbr; r++) {
             const float *d0 = db + (size_t)4 * r * rs;
-            for (int q = 0; q < rs; q += VL) { /* along y: all phases alike */
-                vecf d[6];
-                for (int a = 0; a < 6; a++)
-                    d[a] = loadv(d0 + (size_t)a * rs + q);
-                bt6(d);
-                for (int a = 0; a < 6; a++)
-                    storev(eb + (size_t)a * rs + q, d[a]);
-            }
+            for (int p = 0; p < 4; p++) /* along y: all phases alike */
+                for (int q = p * s; q < p * s + (p < 2 ? s : tw); q += VL) {
+                    vecf d[6];
+                    for (int a = 0; a < 6; a++)
+                        d[a] = loadv(d0 + (size_t)a * rs + q);
+                    bt6(d);
+                    for (int a = 0; a < 6; a++)
+                        storev(eb + (size_t)a * rs + q, d[a]);
+                }
             float *vr = v + (size_t)ci * g->t + (size_t)r * g->twv;
             for (int tx = 0; tx < g->twv; tx += VL) /* along x */
                 for (int i = 0; i < 6; i++) {
@@ -360,7 +370,7 @@ static void grad_transform(const wino_geom *g, const float *dy, int ty0, int nbr
                 if (oy >= g->h)
                     memset(db + (size_t)i * rs, 0, (size_t)rs * sizeof(float));
                 else
-                    deinterleave(dyo + (size_t)oy * g->w, g->w, 0, s, db + (size_t)i * rs);
+                    deinterleave(dyo + (size_t)oy * g->w, g->w, 0, g->twv, s, db + (size_t)i * rs);
             }
             float *mr = dm + (size_t)o * T + (size_t)r * g->twv;
             for (int tx = 0; tx < g->twv; tx += VL) {
