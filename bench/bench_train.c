@@ -5,7 +5,8 @@
  *   bench_train --sgemm [--threads T]
  *   bench_train ... --profile     also the time per backend entry, and per convolution
  *                                 shape with its GFLOP/s (stderr)
- *   bench_train ... --kernels auto|own|direct   the 3x3 convolutions (worker.cpu_kernels)
+ *   bench_train ... --kernels auto|own|direct|winograd   the 3x3 convolutions
+ *                                 (worker.cpu_kernels)
  *
  * Prints one line of key=value pairs; bench/b_train.sh compares it with
  * PyTorch on the same network. train_gflops counts a multiply-add as 2 FLOPs,
@@ -229,7 +230,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--kernels")) {
             kernels = A4NN_CPU_KERNELS_AUTO;
             while (strcmp(v, a4nn_cpu_kernels_name(kernels)))
-                if (++kernels > A4NN_CPU_KERNELS_OWN) a4nn_die("bench_train: --kernels auto|own|direct");
+                if (++kernels > A4NN_CPU_KERNELS_WINOGRAD)
+                    a4nn_die("bench_train: --kernels auto|own|direct|winograd");
             i++;
         }
         else a4nn_die("bench_train: unknown option %s", argv[i]);

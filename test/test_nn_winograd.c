@@ -1,6 +1,7 @@
 /* Parity of the CPU backend's Winograd F(4x4, 3x3) convolutions (kernels
- * "own") with its direct ones (the reference path, itself checked against
- * the definition in test_nn_kernels): forward, input gradient and weight
+ * "winograd": on every padded 3x3 shape, whatever the rule) with its
+ * direct ones (the reference path, itself checked against the definition
+ * in test_nn_kernels): forward, input gradient and weight
  * gradient, in full, at the padded 3x3 shapes the search space builds for
  * init_channels 8, 16, 24 on 32x32, 64x64 and 127x127 inputs (batch 2), and
  * at channel counts and sizes that leave partial register blocks, tiles and
@@ -76,7 +77,7 @@ static void check(a4nn_backend *own, a4nn_backend *ref, int n, int c_in, int c_o
  * (unpadded) one and each pooling, on one input size */
 static void check_search_space(int size)
 {
-    a4nn_backend *own = cpu_backend(2, A4NN_CPU_KERNELS_OWN),
+    a4nn_backend *own = cpu_backend(2, A4NN_CPU_KERNELS_WINOGRAD),
                  *ref = cpu_backend(2, A4NN_CPU_KERNELS_DIRECT);
     const int cs[] = {8, 16, 24};
     for (int a = 0; a < 3; a++)
@@ -96,12 +97,14 @@ static void test_winograd_odd(void **state)
 {
     (void)state;
     for (int t = 1; t <= 2; t++) {
-        a4nn_backend *own = cpu_backend(t, A4NN_CPU_KERNELS_OWN),
+        a4nn_backend *own = cpu_backend(t, A4NN_CPU_KERNELS_WINOGRAD),
                      *ref = cpu_backend(t, A4NN_CPU_KERNELS_DIRECT);
         check(own, ref, 3, 5, 11, 9, 13, 0);
         check(own, ref, 2, 7, 3, 37, 70, 1);
         check(own, ref, 1, 24, 24, 125, 126, 0);
         check(own, ref, 2, 13, 40, 8, 8, 1);
+        check(own, ref, 2, 3, 4, 3, 2, 0);
+        check(own, ref, 2, 16, 16, 47, 47, 0); /* 12 tiles across: rows of 3 blocks */
         a4nn_backend_free(own);
         a4nn_backend_free(ref);
     }
@@ -111,7 +114,7 @@ static void test_winograd_odd(void **state)
 static void test_winograd_deterministic(void **state)
 {
     (void)state;
-    a4nn_backend *be = cpu_backend(2, A4NN_CPU_KERNELS_OWN);
+    a4nn_backend *be = cpu_backend(2, A4NN_CPU_KERNELS_WINOGRAD);
     a4nn_conv_desc d = {6, 16, 40, 40, 16, 40, 40, 3, 1, 0};
     a4nn_rng r;
     a4nn_rng_seed(&r, 5);

@@ -155,8 +155,12 @@ typedef enum {
     /* the backend's own kernels: Winograd where it measures faster, direct
      * elsewhere (no oneDNN) */
     A4NN_CPU_KERNELS_OWN = 2,
+    /* Winograd on every padded 3x3 convolution, direct elsewhere (no
+     * oneDNN): for tests and measurements */
+    A4NN_CPU_KERNELS_WINOGRAD = 3,
 } a4nn_cpu_kernels;
-/* "auto", "direct", "own" (worker.cpu_kernels, bench_train --kernels) */
+/* "auto", "direct", "own", "winograd" (worker.cpu_kernels, bench_train
+ * --kernels) */
 const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k);
 /* Selects k on a CPU backend (other backends: no effect). */
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k);

@@ -67,7 +67,7 @@ static const key_desc KEYS[] = {
     {"worker", "cpu_kernels", K_KERNELS, O(cpu_kernels), 0, 0,
      "cpu backend's 3x3 convolutions: auto (oneDNN's or its own Winograd ones on the shapes "
      "where they measure faster) | own (its Winograd and direct kernels, no oneDNN) | direct "
-     "(its direct kernels only)"},
+     "(its direct kernels only) | winograd (its Winograd on every padded 3x3 one)"},
     {"worker", "tf32", K_BOOL, O(tf32), 0, 1, "TF32 tensor cores on the cuda backend"},
     {"worker", "cuda_profile", K_BOOL, O(cuda_profile), 0, 1,
      "cuda backend: time every entry (synchronising), printed at exit"},
@@ -214,12 +214,14 @@ static int parse_value(const key_desc *k, a4nn_config *c, const char *v, a4nn_er
                                     "or replay)", v, k->section, k->key);
         return A4NN_OK;
     case K_KERNELS:
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i <= A4NN_CPU_KERNELS_WINOGRAD; i++)
             if (!strcmp(v, a4nn_cpu_kernels_name(i))) {
                 *(int *)p = i;
                 return A4NN_OK;
             }
-        return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto, direct or own)",
+        return a4nn_errorf(err,
+                           "config: bad value '%s' for %s.%s (expected auto, direct, own or "
+                           "winograd)",
                            v, k->section, k->key);
         return A4NN_OK;
     }

@@ -28,7 +28,7 @@ typedef struct {
     float *wt;
     size_t pk_floats; /* weights packed for the direct convolution */
     float *pk;
-    int winograd;      /* Winograd on the shapes of use_winograd() */
+    int winograd;      /* Winograd: 0 never, 1 on the shapes of use_winograd(), 2 always */
     size_t wu_floats;  /* the Winograd weights G g G^T, packed */
     float *wu;
     onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
@@ -56,7 +56,8 @@ static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 {
     return ctx->winograd && d->k == 3 && d->pad == 1 && d->h_out == d->h_in &&
-           d->w_out == d->w_in && d->w_in >= 61 && d->c_in >= 16 && d->c_out >= 16;
+           d->w_out == d->w_in &&
+           (ctx->winograd == 2 || (d->w_in >= 61 && d->c_in >= 16 && d->c_out >= 16));
 }
 
 /* workspaces start on a cache line: the kernels' aligned rows (grids,
@@ -937,7 +938,8 @@ static void cpu_destroy(void *vctx)
 
 const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k)
 {
-    return k == A4NN_CPU_KERNELS_DIRECT ? "direct" : k == A4NN_CPU_KERNELS_OWN ? "own" : "auto";
+    static const char *const name[] = {"auto", "direct", "own", "winograd"};
+    return k >= 0 && k <= A4NN_CPU_KERNELS_WINOGRAD ? name[k] : "auto";
 }
 
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
@@ -945,7 +947,7 @@ void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
     if (be->destroy != cpu_destroy)
         return;
     cpu_ctx *ctx = be->ctx;
-    ctx->winograd = k != A4NN_CPU_KERNELS_DIRECT;
+    ctx->winograd = k == A4NN_CPU_KERNELS_DIRECT ? 0 : k == A4NN_CPU_KERNELS_WINOGRAD ? 2 : 1;
     if (k != A4NN_CPU_KERNELS_AUTO) {
         onednn_convs_free(ctx->dnn);
         ctx->dnn = NULL;

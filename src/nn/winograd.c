@@ -8,7 +8,10 @@
  *          0 2 -1 -2 1 0; 0 4 0 -5 0 1]
  *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
  *          1/24 -1/12 1/6; 0 0 1]
- *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1] */
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * A block's tiles are the matrix columns r tw + tx, tile rows packed
+ * without padding: the last vector of a row spills into the next row's
+ * columns (or the next channel's), which are written after it. */
 #include "winograd.h"
 
 #include <cblas.h>
@@ -24,12 +27,12 @@ wino_geom wino_geom_of(int c, int co, int h, int w)
     g.twv = (g.tw + VL - 1) / VL * VL;
     g.s = g.twv + VL;
     const int maxc = c > co ? c : co;
-    g.nb = BLOCK_FLOATS / (2 * WINO_XI * maxc * g.twv);
+    g.nb = BLOCK_FLOATS / (2 * WINO_XI * maxc * g.tw);
     if (g.nb < 1)
         g.nb = 1;
     if (g.nb > g.th)
         g.nb = g.th;
-    g.t = g.nb * g.twv;
+    g.t = (g.nb * g.tw + VL - 1) / VL * VL;
     /* slabs a cache line more than a multiple of the page apart: the 36
      * streams of a transform then fall into different L1 sets */
     g.xs = (size_t)maxc * g.t + 16;
@@ -254,7 +257,7 @@ static void input_transform(const wino_geom *g, const float *x, int c, int ty0, 
                     for (int a = 0; a < 6; a++)
                         storev(eb + (size_t)a * rs + q, d[a]);
                 }
-            float *vr = v + (size_t)ci * g->t + (size_t)r * g->twv;
+            float *vr = v + (size_t)ci * g->t + (size_t)r * g->tw;
             for (int tx = 0; tx < g->twv; tx += VL) /* along x */
                 for (int i = 0; i < 6; i++) {
                     const float *e = eb + (size_t)i * rs + tx;
@@ -265,6 +268,11 @@ static void input_transform(const wino_geom *g, const float *x, int c, int ty0, 
                         storev(vr + (size_t)(i * 6 + j) * xs + tx, d[j]);
                 }
         }
+        /* the columns past the block's tiles hold what the last row's
+         * vectors wrote there, or nothing yet: zeros for the products */
+        const int n = nbr * g->tw;
+        for (int xi = 0; xi < WINO_XI && n < g->t; xi++)
+            memset(v + xi * xs + (size_t)ci * g->t + n, 0, (size_t)(g->t - n) * sizeof(float));
     }
 }
 
@@ -319,7 +327,7 @@ static void output_transform(const wino_geom *g, const float *m, int co, int ty0
         float *yo = y + (size_t)o * g->h * g->w;
         for (int r = 0; r < nbr; r++)
             for (int tx = 0; tx < g->tw; tx += VL) {
-                const float *mt = m + (size_t)o * T + (size_t)r * g->twv + tx;
+                const float *mt = m + (size_t)o * T + (size_t)r * g->tw + tx;
                 vecf s[4][6];
                 for (int b = 0; b < 6; b++) { /* A^T along y */
                     vecf ma[6], sy[4];
@@ -372,7 +380,7 @@ static void grad_transform(const wino_geom *g, const float *dy, int ty0, int nbr
                 else
                     deinterleave(dyo + (size_t)oy * g->w, g->w, 0, g->twv, s, db + (size_t)i * rs);
             }
-            float *mr = dm + (size_t)o * T + (size_t)r * g->twv;
+            float *mr = dm + (size_t)o * T + (size_t)r * g->tw;
             for (int tx = 0; tx < g->twv; tx += VL) {
                 vecf sy[4][6]; /* [phase][a]: A along y */
                 for (int p = 0; p < 4; p++) {
@@ -404,7 +412,7 @@ void wino_dweights_image(const wino_geom *g, const float *x, const float *dy, fl
         grad_transform(g, dy, ty0, nbr, db, m);
         /* a last, shorter block leaves stale columns in V and M: only the
          * block's own tiles enter the sums */
-        const int n = nbr * g->twv;
+        const int n = nbr * g->tw;
         for (int xi = 0; xi < WINO_XI; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->co, g->c, n, 1.0f,
                         m + (size_t)xi * g->xs, T, v + (size_t)xi * g->xs, T, 1.0f,

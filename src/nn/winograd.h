@@ -19,7 +19,7 @@ typedef struct {
     int twv;       /* tiles across rounded up to the vector length */
     int s;         /* floats per phase of a deinterleaved row: twv + VL */
     int nb;        /* tile rows per block */
-    int t;         /* tiles (matrix columns) per block: nb * twv */
+    int t;         /* matrix columns per block: nb * tw rounded up to VL */
     size_t xs;     /* floats from one position's slab of a block to the next */
 } wino_geom;
 
