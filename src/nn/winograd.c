@@ -33,8 +33,9 @@ wino_geom wino_geom_of(int c, int co, int h, int w)
     if (g.nb > g.th)
         g.nb = g.th;
     g.t = (g.nb * g.tw + VL - 1) / VL * VL;
-    /* slabs a cache line more than a multiple of the page apart: the 36
-     * streams of a transform then fall into different L1 sets */
+    /* a cache line between slabs: slabs that would be a multiple of 4 KiB
+     * apart (24 channels x 128 tiles) are not, so that the 36 streams of a
+     * transform fall into different L1 sets */
     g.xs = (size_t)maxc * g.t + 16;
     return g;
 }
@@ -54,6 +55,28 @@ size_t wino_ws_floats(const wino_geom *g)
 
 size_t wino_u_floats(int co, int c) { return (size_t)WINO_XI * round_dco(co) * c; }
 
+/* u[i * su] = (G g)[i] of g[k * sg] */
+static void apply_g(const float *g, int sg, float *u, int su)
+{
+    const float g0 = g[0], g1 = g[sg], g2 = g[2 * sg];
+    u[0] = g0 / 4;
+    u[su] = -(g0 + g1 + g2) / 6;
+    u[2 * su] = -(g0 - g1 + g2) / 6;
+    u[3 * su] = g0 / 24 + g1 / 12 + g2 / 6;
+    u[4 * su] = g0 / 24 - g1 / 12 + g2 / 6;
+    u[5 * su] = g2;
+}
+
+/* g[k * sg] = (G^T u)[k] of u[i * su] */
+static void apply_gt(const float *u, size_t su, float *g, int sg)
+{
+    const float u0 = u[0], u1 = u[su], u2 = u[2 * su], u3 = u[3 * su], u4 = u[4 * su],
+                u5 = u[5 * su];
+    g[0] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
+    g[sg] = (u2 - u1) / 6 + (u3 - u4) / 12;
+    g[2 * sg] = (u3 + u4 - u1 - u2) / 6 + u5;
+}
+
 /* u[xi][cb / DCO][ci][DCO]: G g G^T of filter (o, ci) at xi, zero for missing o */
 void wino_pack(const float *w, int co, int c, float *u)
 {
@@ -63,24 +86,10 @@ void wino_pack(const float *w, int co, int c, float *u)
         for (int ci = 0; ci < c; ci++) {
             const float *g = w + ((size_t)o * c + ci) * 9;
             float t[6][3], r[6][6];
-            for (int k = 0; k < 3; k++) { /* G g: along y */
-                const float g0 = g[k], g1 = g[3 + k], g2 = g[6 + k];
-                t[0][k] = g0 / 4;
-                t[1][k] = -(g0 + g1 + g2) / 6;
-                t[2][k] = -(g0 - g1 + g2) / 6;
-                t[3][k] = g0 / 24 + g1 / 12 + g2 / 6;
-                t[4][k] = g0 / 24 - g1 / 12 + g2 / 6;
-                t[5][k] = g2;
-            }
-            for (int i = 0; i < 6; i++) { /* then G^T: along x */
-                const float g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-                r[i][0] = g0 / 4;
-                r[i][1] = -(g0 + g1 + g2) / 6;
-                r[i][2] = -(g0 - g1 + g2) / 6;
-                r[i][3] = g0 / 24 + g1 / 12 + g2 / 6;
-                r[i][4] = g0 / 24 - g1 / 12 + g2 / 6;
-                r[i][5] = g2;
-            }
+            for (int k = 0; k < 3; k++) /* G g: along y */
+                apply_g(g + k, 3, &t[0][k], 3);
+            for (int i = 0; i < 6; i++) /* then G^T: along x */
+                apply_g(t[i], 1, r[i], 1);
             const int cb = o / DCO * DCO, j = o % DCO;
             for (int xi = 0; xi < WINO_XI; xi++)
                 u[((size_t)xi * rco + cb) * c + (size_t)ci * DCO + j] = r[xi / 6][xi % 6];
@@ -425,20 +434,9 @@ void wino_dweights_finish(const float *du, int co, int c, float *dw)
     const size_t xs = (size_t)co * c;
     for (size_t oc = 0; oc < xs; oc++) {
         float t[6][3];
-        for (int i = 0; i < 6; i++) { /* G^T along x */
-            const float *r = du + (size_t)(i * 6) * xs + oc;
-            const float u0 = r[0], u1 = r[xs], u2 = r[2 * xs], u3 = r[3 * xs], u4 = r[4 * xs],
-                        u5 = r[5 * xs];
-            t[i][0] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
-            t[i][1] = (u2 - u1) / 6 + (u3 - u4) / 12;
-            t[i][2] = (u3 + u4 - u1 - u2) / 6 + u5;
-        }
-        for (int k = 0; k < 3; k++) { /* then along y */
-            const float u0 = t[0][k], u1 = t[1][k], u2 = t[2][k], u3 = t[3][k], u4 = t[4][k],
-                        u5 = t[5][k];
-            dw[oc * 9 + 0 * 3 + k] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
-            dw[oc * 9 + 1 * 3 + k] = (u2 - u1) / 6 + (u3 - u4) / 12;
-            dw[oc * 9 + 2 * 3 + k] = (u3 + u4 - u1 - u2) / 6 + u5;
-        }
+        for (int i = 0; i < 6; i++) /* G^T along x */
+            apply_gt(du + (size_t)(i * 6) * xs + oc, xs, t[i], 1);
+        for (int k = 0; k < 3; k++) /* then along y */
+            apply_gt(&t[0][k], 3, dw + oc * 9 + k, 3);
     }
 }
