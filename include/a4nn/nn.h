@@ -138,10 +138,11 @@ struct a4nn_backend {
     void (*destroy)(void *ctx);
 };
 
-/* CPU backend: direct 3x3 convolutions for up to 128 channels, OpenBLAS
- * GEMMs otherwise, fused BatchNorm + ReLU, OpenMP over the batch; in builds
- * with oneDNN, oneDNN's 3x3 convolutions on the shapes where they measure
- * faster (a4nn_cpu_kernels). n_threads <= 0 uses all cores. */
+/* CPU backend: Winograd F(4x4, 3x3) or direct 3x3 convolutions for up to
+ * 128 channels, OpenBLAS GEMMs otherwise, fused BatchNorm + ReLU, OpenMP
+ * over the batch; in builds with oneDNN, oneDNN's 3x3 convolutions on the
+ * shapes where they measure faster (a4nn_cpu_kernels). n_threads <= 0 uses
+ * all cores. */
 a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err);
 
 /* How the CPU backend runs its 3x3 convolutions (worker.cpu_kernels). */

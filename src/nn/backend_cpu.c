@@ -1,4 +1,5 @@
-/* CPU backend: 3x3 convolutions of up to 128 channels as a direct,
+/* CPU backend: padded 3x3 convolutions on wide maps as Winograd F(4x4, 3x3)
+ * (winograd.c), other 3x3 ones of up to 128 channels as a direct,
  * register-blocked kernel, 1x1 ones as OpenBLAS sgemm, larger ones as im2col
  * + sgemm; one image per OpenMP thread (OpenBLAS itself single-threaded
  * inside the parallel loop, which measures faster than threading each small
