@@ -131,16 +131,22 @@ static inline void a4(const vecf y[4], vecf m[6])
     m[5] = y[3];
 }
 
+/* permutation masks of two-vector shuffles: even and odd elements,
+ * interleaved pairs and pairs of pairs */
+typedef int veci __attribute__((vector_size(VL * sizeof(int))));
 #ifdef __AVX512F__ /* VL == 16 */
 #include <immintrin.h>
-
-typedef int veci __attribute__((vector_size(VL * sizeof(int))));
 static const veci EVEN = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30},
                   ODD = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31},
                   ZIP_LO = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23},
                   ZIP_HI = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31},
                   ZIP2_LO = {0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23},
                   ZIP2_HI = {8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31};
+#else /* VL == 8 */
+static const veci EVEN = {0, 2, 4, 6, 8, 10, 12, 14}, ODD = {1, 3, 5, 7, 9, 11, 13, 15},
+                  ZIP_LO = {0, 8, 1, 9, 2, 10, 3, 11}, ZIP_HI = {4, 12, 5, 13, 6, 14, 7, 15},
+                  ZIP2_LO = {0, 1, 8, 9, 2, 3, 10, 11}, ZIP2_HI = {4, 5, 12, 13, 6, 7, 14, 15};
+#endif
 
 /* the four phases of 4 VL consecutive floats v */
 static inline void split4(const vecf v[4], vecf ph[4])
@@ -166,20 +172,29 @@ static inline void merge4(const vecf ph[4], vecf out[4])
     out[3] = __builtin_shuffle(h01, h23, ZIP2_HI);
 }
 
+#ifdef __AVX512F__
 /* lanes l of [lo, hi) (0 <= lo, hi <= VL) */
 static inline __mmask16 lanes(int lo, int hi)
 {
     return hi <= lo ? 0 : (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
+#endif
 
-/* row[x0 + l] where 0 <= x0 + l < w, zero elsewhere: a masked load, which
- * touches nothing outside the row */
+/* row[x0 + l] where 0 <= x0 + l < w, zero elsewhere; nothing outside the
+ * row is touched (a masked load with AVX-512) */
 static inline vecf load_in(const float *row, int x0, int w)
 {
     if (x0 >= 0 && x0 + VL <= w)
         return loadv(row + x0);
+#ifdef __AVX512F__
     return (vecf)_mm512_maskz_loadu_ps(lanes(x0 < 0 ? -x0 : 0, w - x0 < VL ? w - x0 : VL),
                                        row + x0);
+#else
+    float t[VL];
+    for (int l = 0; l < VL; l++)
+        t[l] = x0 + l >= 0 && x0 + l < w ? row[x0 + l] : 0.0f;
+    return loadv(t);
+#endif
 }
 
 /* dr[p * s + m] = row[4 m + p + off] (zero outside [0, w)) for m < n (a
@@ -206,29 +221,20 @@ static void store_row(const vecf ph[4], int nx, int add, float *row)
         float *r = row + k * VL;
         if (nx >= (k + 1) * VL) {
             storev(r, add ? loadv(r) + out[k] : out[k]);
-        } else {
-            const __mmask16 m = lanes(0, nx - k * VL);
-            const __m512 o = (__m512)out[k];
-            _mm512_mask_storeu_ps(r, m, add ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, r), o) : o);
+            continue;
         }
+#ifdef __AVX512F__
+        const __mmask16 m = lanes(0, nx - k * VL);
+        const __m512 o = (__m512)out[k];
+        _mm512_mask_storeu_ps(r, m, add ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, r), o) : o);
+#else
+        float t[VL];
+        storev(t, out[k]);
+        for (int l = 0; l < nx - k * VL; l++)
+            r[l] = (add ? r[l] : 0.0f) + t[l];
+#endif
     }
 }
-#else
-static void deinterleave(const float *row, int w, int off, int n, int s, float *dr)
-{
-    for (int p = 0; p < 4; p++)
-        for (int m = 0; m < n; m++) {
-            const int x = 4 * m + p + off;
-            dr[p * s + m] = x >= 0 && x < w ? row[x] : 0.0f;
-        }
-}
-
-static void store_row(const vecf ph[4], int nx, int add, float *row)
-{
-    for (int x = 0; x < nx; x++)
-        row[x] = (add ? row[x] : 0.0f) + ph[x & 3][x >> 2];
-}
-#endif
 
 /* V[xi][ci][t] (channel stride g->t, xi stride c * g->t) of the tile rows
  * [ty0, ty0 + nbr) of x [c][h][w] padded by 1 */
