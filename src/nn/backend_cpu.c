@@ -49,11 +49,13 @@ static int use_onednn(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 
 /* Winograd F(4x4, 3x3) (winograd.h) does a quarter of the direct kernels'
  * multiplies plus transforms that cost per channel, not per channel pair,
- * and it vectorises over the 4x4 tiles of a tile row. On one thread here
- * (bench/README.md) it ran padded 3x3 convolutions of 16 to 96 channels
- * 1.2-2.5x faster than the direct kernels on maps from 62x62 on (16 tiles
- * and more across: whole vectors); at 8 channels as fast; on maps of 31x31
- * and less, where a tile row fills half a vector or less, up to 2x slower. */
+ * and it vectorises its transforms over the 4x4 tiles of a tile row. On one
+ * thread here (bench/README.md) it ran padded 3x3 convolutions of 24 to 48
+ * channels on maps from 62x62 (16 tiles and more across: whole vectors)
+ * 1.6-2.5x faster than the direct kernels, 16 channels 1.5x on 125x125 and
+ * about even on 62x62, 8 channels no faster; on maps of 31x31 and less,
+ * where a tile row fills half a vector or less, it was slower than the
+ * direct kernels or oneDNN but for 32 channels (even). */
 static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d)
 {
     return ctx->winograd && d->k == 3 && d->pad == 1 && d->h_out == d->h_in &&
