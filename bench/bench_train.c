@@ -142,9 +142,9 @@ static void p_bn_b(void *c, int n, int ch, int hw, const float *x, const float *
 }
 static void p_bnr_b(void *c, int n, int ch, int hw, const float *x, const float *y,
                     const float *dy, const float *g, const float *sm, const float *si, float *dx,
-                    float *dg, float *db)
+                    float *dg, float *db, int acc)
 {
-    TIMED(P_BNRELU_B, orig.bn_relu_backward(c, n, ch, hw, x, y, dy, g, sm, si, dx, dg, db));
+    TIMED(P_BNRELU_B, orig.bn_relu_backward(c, n, ch, hw, x, y, dy, g, sm, si, dx, dg, db, acc));
 }
 static void p_relu_f(void *c, size_t n, const float *x, float *y)
 {

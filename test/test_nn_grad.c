@@ -341,6 +341,18 @@ static void check_genome(const char *text, const char *name)
         fail_msg("%s", err.msg);
     fixture f;
     fixture_init(&f, a, 3, 7);
+    /* a second backward pass gives the same gradients: every activation
+     * gradient starts the pass from zero (or is overwritten) */
+    const size_t np = a4nn_net_param_count(f.net);
+    float *g1 = malloc(sizeof(float) * np);
+    for (int pass = 0; pass < 2; pass++) {
+        loss_of(&f);
+        assert_int_equal(a4nn_net_backward(f.net, f.dlogits, f.batch, NULL), A4NN_OK);
+        if (pass == 0)
+            memcpy(g1, a4nn_net_grads(f.net), sizeof(float) * np);
+    }
+    assert_memory_equal(g1, a4nn_net_grads(f.net), sizeof(float) * np);
+    free(g1);
     assert_true(check_gradients(&f, 400, name) > 20);
     fixture_free(&f);
     free(a);

@@ -199,9 +199,16 @@ static void test_bn_relu_fused(void **state)
             be->relu_backward(be->ctx, total, y1, dy, dz);
             be->bn_backward(be->ctx, n, c, hw, x, dz, gamma, sm[0], si[0], dxa, dg[0], dbt[0]);
             be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
-                                 dbt[1]);
+                                 dbt[1], 1);
             for (size_t i = 0; i < total; i++)
                 assert_close(dxb[i], dxa[i], 1e-5);
+            /* overwriting: whatever dx held is gone, the gradient alone is left */
+            for (size_t i = 0; i < total; i++)
+                dxb[i] = 1e3f + (float)i;
+            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
+                                 dbt[1], 0);
+            for (size_t i = 0; i < total; i++)
+                assert_close(dxb[i], dxa[i] - dx0[i], 1e-5);
             for (int ch = 0; ch < c; ch++) {
                 assert_close(dg[1][ch], dg[0][ch], 1e-4);
                 assert_close(dbt[1][ch], dbt[0][ch], 1e-4);

@@ -77,14 +77,17 @@ struct a4nn_backend {
     /* Optional (NULL: the network runs BatchNorm and ReLU one by one):
      * BatchNorm then ReLU in one pass, y = max(0, bn(x)) with bn_forward's
      * arguments; the backward takes the ReLU's output y and its gradient dy
-     * (dx accumulates, dgamma and dbeta overwritten). */
+     * (dgamma and dbeta overwritten; dx accumulates when dx_accumulate is
+     * nonzero, else is overwritten: the network passes 0 where the BatchNorm
+     * is its input's only consumer, so that gradient needs no zeroing). */
     void (*bn_relu_forward)(void *ctx, int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, float *running_mean, float *running_var,
                             float *save_mean, float *save_invstd, float *y, int train,
                             float momentum, float eps);
     void (*bn_relu_backward)(void *ctx, int n, int c, int hw, const float *x, const float *y,
                              const float *dy, const float *gamma, const float *save_mean,
-                             const float *save_invstd, float *dx, float *dgamma, float *dbeta);
+                             const float *save_invstd, float *dx, float *dgamma, float *dbeta,
+                             int dx_accumulate);
 
     void (*relu_forward)(void *ctx, size_t n, const float *x, float *y);
     /* dx accumulates dy where y > 0 */

@@ -666,10 +666,11 @@ static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x
 }
 
 /* BatchNorm backward; with y (the output of a ReLU after it) the gradient
- * dy is the ReLU's and passes only where y > 0 */
+ * dy is the ReLU's and passes only where y > 0; dx accumulates when acc is
+ * nonzero, else is overwritten */
 static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *y,
                         const float *dy, const float *gamma, const float *smean,
-                        const float *sinvstd, float *dx, float *dgamma, float *dbeta)
+                        const float *sinvstd, float *dx, float *dgamma, float *dbeta, int acc)
 {
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
@@ -707,7 +708,11 @@ static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, cons
             const size_t o = i * cs + (size_t)ch * hw;
             const float *p = x + o, *g = dy + o, *r = y ? y + o : NULL;
             float *q = dx + o;
-            if (r) {
+            if (r && !acc) {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    q[j] = k1 * ((r[j] > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+            } else if (r) {
 #pragma omp simd
                 for (int j = 0; j < hw; j++)
                     q[j] += k1 * ((r[j] > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
@@ -724,15 +729,16 @@ static void cpu_bn_backward(void *vctx, int n, int c, int hw, const float *x, co
                             const float *gamma, const float *smean, const float *sinvstd,
                             float *dx, float *dgamma, float *dbeta)
 {
-    bn_backward(vctx, n, c, hw, x, NULL, dy, gamma, smean, sinvstd, dx, dgamma, dbeta);
+    bn_backward(vctx, n, c, hw, x, NULL, dy, gamma, smean, sinvstd, dx, dgamma, dbeta, 1);
 }
 
 static void cpu_bn_relu_backward(void *vctx, int n, int c, int hw, const float *x,
                                  const float *y, const float *dy, const float *gamma,
                                  const float *smean, const float *sinvstd, float *dx,
-                                 float *dgamma, float *dbeta)
+                                 float *dgamma, float *dbeta, int dx_accumulate)
 {
-    bn_backward(vctx, n, c, hw, x, y, dy, gamma, smean, sinvstd, dx, dgamma, dbeta);
+    bn_backward(vctx, n, c, hw, x, y, dy, gamma, smean, sinvstd, dx, dgamma, dbeta,
+                dx_accumulate);
 }
 
 static void cpu_relu_forward(void *vctx, size_t n, const float *x, float *y)

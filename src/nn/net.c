@@ -17,8 +17,9 @@ struct a4nn_net {
     int max_batch;
     layer *layers;       /* [n_ops] */
     float **value;       /* [n_tensors] activations, value[0] = input (borrowed) */
-    float **grad;        /* [n_tensors] gradients, zero between backward passes; tensors
-                            whose gradients are never live together share a buffer */
+    float **grad;        /* [n_tensors] gradients; tensors whose gradients are never
+                            live together share a buffer */
+    int *last_use;       /* [n_tensors] the last op that reads the tensor, or -1 */
     int n_grad_bufs;
     float **grad_bufs;   /* the distinct gradient buffers, owned */
     size_t *tsize;       /* floats per image of each tensor */
@@ -29,6 +30,9 @@ struct a4nn_net {
      * run as one backend entry; the BatchNorm output is never stored */
     unsigned char *fused;
     unsigned char *elided; /* [n_tensors] such BatchNorm outputs */
+    /* [n_tensors] inputs of a fused BatchNorm that reads nothing else: its
+     * backward overwrites their gradient, which so needs no zeroing */
+    unsigned char *overwritten;
 };
 
 static const float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
@@ -41,15 +45,15 @@ static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batc
 }
 
 /* Gradient buffers by liveness. Backward runs the ops in reverse: the
- * gradient of tensor t is live from the backward of its last consumer to the
- * backward of its producer, after which it is zeroed (a4nn_net_backward) and
- * its buffer can serve another tensor. Buffers are handed out best-fit from a
+ * gradient of tensor t is live from the backward of its last consumer (which
+ * zeroes it first, a4nn_net_backward) to the backward of its producer, after
+ * which its buffer can serve another tensor. Buffers are handed out best-fit from a
  * free list, so peak gradient memory is a few layers, not the whole network. */
 static void plan_gradients(a4nn_net *net)
 {
     const a4nn_arch *a = &net->arch;
     a4nn_backend *be = net->be;
-    int *last_use = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    int *last_use = net->last_use = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     for (int t = 0; t < a->n_tensors; t++)
         last_use[t] = -1;
     for (int i = 0; i < a->n_ops; i++)
@@ -92,7 +96,7 @@ static void plan_gradients(a4nn_net *net)
         if (out != a->output && net->grad[out])
             free_list[n_free++] = buf_of[out];
     }
-    free(last_use), free(cap), free(free_list), free(buf_of);
+    free(cap), free(free_list), free(buf_of);
 }
 
 /* Marks BatchNorm + ReLU pairs the backend can run fused. */
@@ -101,6 +105,7 @@ static void plan_fusion(a4nn_net *net)
     const a4nn_arch *a = &net->arch;
     net->fused = a4nn_calloc((size_t)a->n_ops, 1);
     net->elided = a4nn_calloc((size_t)a->n_tensors, 1);
+    net->overwritten = a4nn_calloc((size_t)a->n_tensors, 1);
     if (!net->be->bn_relu_forward || !net->be->bn_relu_backward)
         return;
     int *uses = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
@@ -113,6 +118,7 @@ static void plan_fusion(a4nn_net *net)
             uses[bn->out] == 1 && bn->out != a->output) {
             net->fused[i] = 1;
             net->elided[bn->out] = 1;
+            net->overwritten[bn->in[0]] = uses[bn->in[0]] == 1;
         }
     }
     free(uses);
@@ -269,6 +275,8 @@ void a4nn_net_free(a4nn_net *net)
     free(net->layers);
     free(net->fused);
     free(net->elided);
+    free(net->overwritten);
+    free(net->last_use);
     free(net->value);
     free(net->grad);
     free(net->tsize);
@@ -343,6 +351,18 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
     return net->value[a->output];
 }
 
+/* Op i's backward is the first to write the gradients of the inputs it is
+ * the last consumer of: they start from zero, except those it overwrites. */
+static void clear_input_grads(a4nn_net *net, int i, int batch)
+{
+    const a4nn_op *op = &net->arch.ops[i];
+    for (int j = 0; j < op->n_in; j++) {
+        const int t = op->in[j];
+        if (t != 0 && net->grad[t] && net->last_use[t] == i && !net->overwritten[t])
+            net->be->zero(net->be->ctx, net->grad[t], net->tsize[t] * (size_t)batch);
+    }
+}
+
 int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error *err)
 {
     a4nn_backend *be = net->be;
@@ -363,14 +383,17 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
             i--;
             op = &a->ops[i];
             l = &net->layers[i];
+            const int t = op->in[0];
+            clear_input_grads(net, i, batch);
             if (dr)
-                be->bn_relu_backward(c, batch, xs->c, hw0, net->value[op->in[0]],
-                                     net->value[r], dr, P + l->w, l->save_mean, l->save_invstd,
-                                     net->grad[op->in[0]], G + l->w, G + l->b);
-            if (r != a->output && net->grad[r])
-                be->zero(c, net->grad[r], net->tsize[r] * (size_t)batch);
+                be->bn_relu_backward(c, batch, xs->c, hw0, net->value[t], net->value[r], dr,
+                                     P + l->w, l->save_mean, l->save_invstd, net->grad[t],
+                                     G + l->w, G + l->b, !net->overwritten[t]);
+            else if (net->overwritten[t] && net->grad[t]) /* nothing flows back */
+                be->zero(c, net->grad[t], net->tsize[t] * (size_t)batch);
             continue;
         }
+        clear_input_grads(net, i, batch);
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
         if (!dy) /* an output nothing consumes: no gradient flows through it */
             continue;
@@ -419,9 +442,6 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
                                 P + l->w, dy, dx, G + l->w, G + l->b);
             break;
         }
-        /* every consumer of op->out has run: clear its gradient for the next pass */
-        if (op->out != a->output && net->grad[op->out])
-            be->zero(c, net->grad[op->out], net->tsize[op->out] * (size_t)batch);
     }
     return a4nn_backend_status(be, err);
 }
