@@ -228,10 +228,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--threads")) threads = atoi(v), i++;
         else if (!strcmp(argv[i], "--steps")) steps = atoi(v), i++;
         else if (!strcmp(argv[i], "--kernels")) {
-            kernels = A4NN_CPU_KERNELS_AUTO;
-            while (strcmp(v, a4nn_cpu_kernels_name(kernels)))
-                if (++kernels > A4NN_CPU_KERNELS_WINOGRAD)
-                    a4nn_die("bench_train: --kernels auto|own|direct|winograd");
+            const int k = a4nn_cpu_kernels_parse(v);
+            if (k < 0)
+                a4nn_die("bench_train: --kernels auto|own|direct|winograd");
+            kernels = (a4nn_cpu_kernels)k;
             i++;
         }
         else a4nn_die("bench_train: unknown option %s", argv[i]);

@@ -53,7 +53,7 @@ typedef struct {
     int checkpoint_every; /* 0: no checkpoints */
     int group_size;       /* worker ranks that train one model together */
     int gpu_share;        /* allow several workers on one GPU */
-    int cpu_kernels; /* worker.cpu_kernels: an a4nn_cpu_kernels (auto, direct, own) */
+    int cpu_kernels; /* worker.cpu_kernels: an a4nn_cpu_kernels (auto, direct, own, winograd) */
     int tf32;             /* TF32 tensor cores (cuda backend) */
     /* cuda backend diagnostics and cuDNN choices (a4nn_cuda_options) */
     int cuda_profile, cuda_verbose, cudnn_bn, cudnn_exact;

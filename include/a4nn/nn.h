@@ -166,6 +166,8 @@ typedef enum {
 /* "auto", "direct", "own", "winograd" (worker.cpu_kernels, bench_train
  * --kernels) */
 const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k);
+/* the setting of that name, or -1 */
+int a4nn_cpu_kernels_parse(const char *name);
 /* Selects k on a CPU backend (other backends: no effect). */
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k);
 /* 1 when this build has oneDNN (make prints it). */

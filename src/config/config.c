@@ -213,17 +213,16 @@ static int parse_value(const key_desc *k, a4nn_config *c, const char *v, a4nn_er
             return a4nn_errorf(err, "config: bad value '%s' for %s.%s (expected auto, cpu, cuda "
                                     "or replay)", v, k->section, k->key);
         return A4NN_OK;
-    case K_KERNELS:
-        for (int i = 0; i <= A4NN_CPU_KERNELS_WINOGRAD; i++)
-            if (!strcmp(v, a4nn_cpu_kernels_name(i))) {
-                *(int *)p = i;
-                return A4NN_OK;
-            }
-        return a4nn_errorf(err,
-                           "config: bad value '%s' for %s.%s (expected auto, direct, own or "
-                           "winograd)",
-                           v, k->section, k->key);
+    case K_KERNELS: {
+        const int kernels = a4nn_cpu_kernels_parse(v);
+        if (kernels < 0)
+            return a4nn_errorf(err,
+                               "config: bad value '%s' for %s.%s (expected auto, direct, own or "
+                               "winograd)",
+                               v, k->section, k->key);
+        *(int *)p = kernels;
         return A4NN_OK;
+    }
     }
     return a4nn_errorf(err, "config: internal error for %s.%s", k->section, k->key);
 }

@@ -560,24 +560,26 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
     /* reduced in chunk order (and lane order): deterministic for a given
      * thread count, whichever thread ran a chunk */
     const size_t lanes = wpart / wsz;
-    if (wino) {
+    if (wino) { /* transformed: sum, then back to [co][c][3][3] */
         for (int c = 1; c < nch; c++)
             for (size_t j = 0; j < wpart; j++)
                 ctx->acc[0][j] += ctx->acc[c][j];
         wino_dweights_finish(ctx->acc[0], d->c_out, d->c_in, dw);
-    }
-    for (size_t j = 0; j < wsz && gdw; j++) { /* [kk][co][c] -> [co][c][kk] */
-        float sum = 0;
-        for (int c = 0; c < nch; c++)
-            sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
-        dw[j] = sum;
-    }
-    for (size_t j = 0; j < wsz && !gdw && !wino; j++) {
-        float sum = 0;
-        for (int c = 0; c < nch; c++)
-            for (size_t l = 0; l < lanes; l++)
-                sum += ctx->acc[c][j * lanes + l];
-        dw[j] = sum;
+    } else if (gdw) {
+        for (size_t j = 0; j < wsz; j++) { /* [kk][co][c] -> [co][c][kk] */
+            float sum = 0;
+            for (int c = 0; c < nch; c++)
+                sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
+            dw[j] = sum;
+        }
+    } else {
+        for (size_t j = 0; j < wsz; j++) {
+            float sum = 0;
+            for (int c = 0; c < nch; c++)
+                for (size_t l = 0; l < lanes; l++)
+                    sum += ctx->acc[c][j * lanes + l];
+            dw[j] = sum;
+        }
     }
     if (d->bias && db)
         for (int co = 0; co < d->c_out; co++) {
@@ -949,6 +951,14 @@ const char *a4nn_cpu_kernels_name(a4nn_cpu_kernels k)
 {
     static const char *const name[] = {"auto", "direct", "own", "winograd"};
     return k >= 0 && k <= A4NN_CPU_KERNELS_WINOGRAD ? name[k] : "auto";
+}
+
+int a4nn_cpu_kernels_parse(const char *name)
+{
+    for (int k = 0; k <= A4NN_CPU_KERNELS_WINOGRAD; k++)
+        if (!strcmp(name, a4nn_cpu_kernels_name(k)))
+            return k;
+    return -1;
 }
 
 void a4nn_backend_cpu_kernels(a4nn_backend *be, a4nn_cpu_kernels k)
