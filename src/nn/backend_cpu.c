@@ -181,7 +181,19 @@ static void conv_image(const float *x, int c, int h, int w, const float *wt, int
  * the same kernel on the padded output gradient with flipped, transposed
  * weights; the weight gradient correlates the gridded output gradient with
  * the padded input (on small maps as one sgemm per tap). */
-enum { DQ = 2 * VL, DCHUNK = 1024, DW_L1 = 40 * 1024 };
+#ifdef __AVX512F__
+enum { DQV = 2 }; /* 8 x 2 accumulators of the 32 registers */
+#define KEEP_IN_REG(v) ((void)0)
+#else
+/* 4 x 3 accumulators of the 16 ymm registers (with 3 input vectors and a
+ * broadcast weight): 4 x 2 left the FMAs waiting on the adds before them,
+ * and GCC read each input vector 4 times as an FMA memory operand (12
+ * loads per 8 FMAs); here 7 per 12 (bench/README.md, AVX2) */
+enum { DQV = 3 };
+/* pins a vector to a register: the FMAs then use it, not its memory */
+#define KEEP_IN_REG(v) __asm__("" : "+x"(v))
+#endif
+enum { DQ = DQV * VL, DCHUNK = 32 * DQ, DW_L1 = 40 * 1024 };
 
 typedef struct {
     int c, h, w, k, pad; /* input channels and size, kernel, padding */
@@ -237,24 +249,26 @@ direct_forward_k(const dgeom *g, const float *xp, const float *pk, int co, float
             const float *wb = pk + (size_t)cb * g->c * kk;
             const int nj = co - cb < DCO ? co - cb : DCO;
             for (int q = q0; q < q1; q += DQ) {
-                vecf a[DCO][2] = {{{0}}};
+                vecf a[DCO][DQV] = {{{0}}};
                 for (int ci = 0; ci < g->c; ci++) {
                     const float *xc = xp + ci * g->cs + q, *wc = wb + (size_t)ci * kk * DCO;
                     for (int ky = 0; ky < k; ky++)
                         for (int kx = 0; kx < k; kx++) {
                             const float *xs = xc + ky * g->wp + kx;
-                            const vecf x0 = loadv(xs), x1 = loadv(xs + VL);
-                            const float *wt = wc + (ky * k + kx) * DCO;
-                            for (int j = 0; j < DCO; j++) {
-                                a[j][0] += wt[j] * x0;
-                                a[j][1] += wt[j] * x1;
+                            vecf xv[DQV];
+                            for (int v = 0; v < DQV; v++) {
+                                xv[v] = loadv(xs + v * VL);
+                                KEEP_IN_REG(xv[v]);
                             }
+                            const float *wt = wc + (ky * k + kx) * DCO;
+                            for (int j = 0; j < DCO; j++)
+                                for (int v = 0; v < DQV; v++)
+                                    a[j][v] += wt[j] * xv[v];
                         }
                 }
-                for (int j = 0; j < nj; j++) {
-                    storev(yg + (size_t)(cb + j) * g->n + q, a[j][0]);
-                    storev(yg + (size_t)(cb + j) * g->n + q + VL, a[j][1]);
-                }
+                for (int j = 0; j < nj; j++)
+                    for (int v = 0; v < DQV; v++)
+                        storev(yg + (size_t)(cb + j) * g->n + q + v * VL, a[j][v]);
             }
         }
     }
@@ -321,10 +335,14 @@ direct_dweights_k(const dgeom *g, const float *xp, const float *dg, size_t ds, i
                         const float *xs = xp + ci * g->cs + ky * g->wp + kx0;
                         vecf a[DCO][3] = {{{0}}};
                         for (int q = q0; q < q1; q += VL) {
-                            const vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
-                                       x2 = loadv(xs + q + 2);
+                            vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
+                                 x2 = loadv(xs + q + 2);
+                            KEEP_IN_REG(x0);
+                            KEEP_IN_REG(x1);
+                            KEEP_IN_REG(x2);
                             for (int j = 0; j < DCO; j++) {
-                                const vecf d = loadv(dr[j] + q);
+                                vecf d = loadv(dr[j] + q);
+                                KEEP_IN_REG(d);
                                 a[j][0] += d * x0;
                                 a[j][1] += d * x1;
                                 a[j][2] += d * x2;
