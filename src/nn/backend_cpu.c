@@ -225,18 +225,36 @@ static int use_direct(const a4nn_conv_desc *d)
     return d->k > 1 && d->c_out <= 128 && d->c_in <= 128 && d->pad < d->k;
 }
 
-/* only the padding is zeroed: the image rows are written once */
+/* n floats from s to d in vectors, the last one overlapping (n >= VL) */
+static inline void copy_row(float *d, const float *s, int n)
+{
+    if (n < VL) {
+        memcpy(d, s, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int i = 0; i < n - VL; i += VL)
+        storev(d + i, loadv(s + i));
+    storev(d + n - VL, loadv(s + n - VL));
+}
+
+/* only the padding is zeroed: the image rows are written once (inline
+ * vector copies: a memcpy and a memset call per row of 30 floats cost
+ * about as much as the copy itself) */
 static void pad_image(const dgeom *g, const float *x, float *xp)
 {
     const size_t top = (size_t)g->pad * g->wp + g->pad, /* first image float */
         end = top + (size_t)g->h * g->wp;               /* past the last row's right pad */
+    const vecf zero = {0};
     for (int ci = 0; ci < g->c; ci++) {
         float *d = xp + ci * g->cs;
         memset(d, 0, top * sizeof(float));
         for (int iy = 0; iy < g->h; iy++) {
             float *r = d + top + (size_t)iy * g->wp; /* then its right and the next left pad */
-            memcpy(r, x + ((size_t)ci * g->h + iy) * g->w, (size_t)g->w * sizeof(float));
-            memset(r + g->w, 0, 2 * (size_t)g->pad * sizeof(float));
+            copy_row(r, x + ((size_t)ci * g->h + iy) * g->w, g->w);
+            /* whole vectors: what they write past the pads the next row
+             * overwrites, or the zeroing after the last row (cs - end >= DQ) */
+            for (int p = 0; p < 2 * g->pad; p += VL)
+                storev(r + g->w + p, zero);
         }
         memset(d + end, 0, (g->cs - end) * sizeof(float));
     }
@@ -299,7 +317,7 @@ static void from_grid(const dgeom *g, const float *yg, int co, int add, float *y
                 for (int ox = 0; ox < g->wo; ox++)
                     o[ox] += r[ox];
             else
-                memcpy(o, r, (size_t)g->wo * sizeof(float));
+                copy_row(o, r, g->wo);
         }
 }
 
@@ -310,8 +328,7 @@ static void to_grid(const dgeom *g, const float *dy, int co, float *dg)
         float *r = dg + (size_t)c * g->n;
         memset(r, 0, (size_t)g->n * sizeof(float));
         for (int oy = 0; oy < g->ho; oy++)
-            memcpy(r + (size_t)oy * g->wp, dy + ((size_t)c * g->ho + oy) * g->wo,
-                   (size_t)g->wo * sizeof(float));
+            copy_row(r + (size_t)oy * g->wp, dy + ((size_t)c * g->ho + oy) * g->wo, g->wo);
     }
 }
 
