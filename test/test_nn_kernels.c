@@ -184,7 +184,7 @@ static void test_bn_relu_fused(void **state)
                        0.1f, 1e-5f);
         be->relu_forward(be->ctx, total, z, y1);
         be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1], y2,
-                            train, 0.1f, 1e-5f);
+                            (size_t)c * hw, train, 0.1f, 1e-5f);
         for (size_t i = 0; i < total; i++)
             assert_close(y2[i], y1[i], 1e-6);
         for (int ch = 0; ch < c; ch++) {
@@ -198,21 +198,47 @@ static void test_bn_relu_fused(void **state)
             memcpy(dxb, dx0, sizeof(float) * total);
             be->relu_backward(be->ctx, total, y1, dy, dz);
             be->bn_backward(be->ctx, n, c, hw, x, dz, gamma, sm[0], si[0], dxa, dg[0], dbt[0]);
-            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
-                                 dbt[1], 1);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dy, (size_t)c * hw, gamma, beta, sm[1],
+                                 si[1], dxb, dg[1], dbt[1], 1);
             for (size_t i = 0; i < total; i++)
                 assert_close(dxb[i], dxa[i], 1e-5);
             /* overwriting: whatever dx held is gone, the gradient alone is left */
             for (size_t i = 0; i < total; i++)
                 dxb[i] = 1e3f + (float)i;
-            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
-                                 dbt[1], 0);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dy, (size_t)c * hw, gamma, beta, sm[1],
+                                 si[1], dxb, dg[1], dbt[1], 0);
             for (size_t i = 0; i < total; i++)
                 assert_close(dxb[i], dxa[i] - dx0[i], 1e-5);
             for (int ch = 0; ch < c; ch++) {
                 assert_close(dg[1][ch], dg[0][ch], 1e-4);
                 assert_close(dbt[1][ch], dbt[0][ch], 1e-4);
             }
+            /* y and dy as a channel slice (from channel 2 on) of a tensor
+             * of c + 3 channels, as in a concatenation: the same floats */
+            const size_t ws = (size_t)(c + 3) * hw, off = 2 * (size_t)hw;
+            float *wide = malloc(sizeof(float) * n * ws), *dwide = malloc(sizeof(float) * n * ws),
+                  *dxc = malloc(sizeof(float) * total), dgc[5], dbc[5];
+            for (size_t i = 0; i < n * ws; i++)
+                wide[i] = dwide[i] = -7.0f;
+            be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1],
+                                wide + off, ws, train, 0.1f, 1e-5f);
+            for (int i = 0; i < n; i++)
+                for (size_t j = 0; j < ws; j++) {
+                    const float v = wide[i * ws + j];
+                    if (j < off || j >= off + (size_t)c * hw)
+                        assert_true(v == -7.0f); /* the other channels untouched */
+                    else
+                        assert_true(v == y2[i * (size_t)c * hw + j - off]);
+                }
+            for (int i = 0; i < n; i++)
+                memcpy(dwide + i * ws + off, dy + i * (size_t)c * hw, sizeof(float) * c * hw);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dwide + off, ws, gamma, beta, sm[1], si[1],
+                                 dxc, dgc, dbc, 0);
+            for (size_t i = 0; i < total; i++)
+                assert_true(dxc[i] == dxb[i]);
+            for (int ch = 0; ch < c; ch++)
+                assert_true(dgc[ch] == dg[1][ch] && dbc[ch] == dbt[1][ch]);
+            free(wide), free(dwide), free(dxc);
             free(dz), free(dxa), free(dxb);
         }
         free(z), free(y1), free(y2);
