@@ -5,7 +5,7 @@
  *     on 32x32, 64x64 and 127x127 inputs (sampled entries, batch 2), and in
  *     full at odd channel counts and sizes;
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
- *     backward, in full;
+ *     backward, in full, and with y and dy as strided channel slices;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
  *     evenly.
  * The gradient checks of whole networks are in test_nn_grad; oneDNN's
@@ -150,7 +150,11 @@ static void test_conv_full_odd(void **state)
         check_conv(be, 3, 3, 5, 9, 11, 3, 1, 0);
         check_conv(be, 2, 7, 13, 6, 5, 3, 0, 0);
         check_conv(be, 2, 5, 3, 33, 17, 3, 1, 0);
-        check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0); /* 1x1: the GEMM path */
+        /* 1x1: the GEMM path */
+        check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0);
+        check_conv(be, 3, 24, 8, 30, 30, 1, 0, 0);
+        check_conv(be, 2, 13, 17, 11, 7, 1, 0, 0);
+        check_conv(be, 2, 7, 5, 1, 5, 1, 0, 0);
         /* a map large enough for the weight gradient's position chunks
          * (the small ones above take its per-tap GEMM path) */
         check_conv(be, 2, 5, 11, 40, 37, 3, 1, 0);
