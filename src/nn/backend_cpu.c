@@ -591,10 +591,17 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
 }
 
 /* BatchNorm's affine map, one function for the forward pass and for the
- * backward's ReLU mask: both then round alike (the build contracts no
- * multiply-add, -std=c11), and the mask recomputed from x is exactly the
- * forward's y > 0 */
-static inline float bn_affine(float x, float g, float b) { return x * g + b; }
+ * backward's ReLU mask, with one rounding either way (this file is built
+ * with -ffp-contract=fast, which could contract one use and not the
+ * other): the mask recomputed from x is exactly the forward's y > 0 */
+static inline float bn_affine(float x, float g, float b)
+{
+#ifdef __FMA__
+    return fmaf(x, g, b);
+#else
+    return x * g + b; /* no FMA instructions: nothing to contract */
+#endif
+}
 
 /* BatchNorm forward, then ReLU when relu is set; image i of y starts at
  * y + i * ys */
