@@ -161,9 +161,9 @@ static void p_pool_f(void *c, int n, int ch, int h, int w, const float *x, float
     TIMED(P_POOL_F, orig.maxpool_forward(c, n, ch, h, w, x, y));
 }
 static void p_pool_b(void *c, int n, int ch, int h, int w, const float *x, const float *dy,
-                     float *dx)
+                     float *dx, int acc)
 {
-    TIMED(P_POOL_B, orig.maxpool_backward(c, n, ch, h, w, x, dy, dx));
+    TIMED(P_POOL_B, orig.maxpool_backward(c, n, ch, h, w, x, dy, dx, acc));
 }
 static void p_cat_f(void *c, int n, int cs, int cd, int off, int hw, const float *s, float *d)
 {

@@ -6,6 +6,7 @@
  *     full at odd channel counts and sizes;
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
  *     backward, in full, and with y and dy as strided channel slices;
+ *   - max pooling's overwriting backward against its accumulating one;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
  *     evenly.
  * The gradient checks of whole networks are in test_nn_grad; oneDNN's
@@ -251,6 +252,41 @@ static void test_bn_relu_fused(void **state)
     a4nn_backend_free(be);
 }
 
+/* max pooling's backward, overwriting: the same floats as accumulating
+ * into zeros, at odd sizes (the left-out row and column) and with ties
+ * (the first argmax wins) */
+static void test_maxpool_overwrite(void **state)
+{
+    (void)state;
+    const int n = 2, c = 3, h = 7, w = 9;
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * (h / 2) * (w / 2);
+    a4nn_rng r;
+    a4nn_rng_seed(&r, 99);
+    float *x = randn(nx, &r), *dy = randn(ny, &r), *da = calloc(nx, sizeof(float)),
+          *db = malloc(sizeof(float) * nx);
+    for (size_t i = 0; i < nx; i++) {
+        x[i] = floorf(2.0f * x[i]); /* few values: many ties */
+        db[i] = 5.0f;               /* anything: overwritten */
+    }
+    for (int t = 1; t <= 2; t++) {
+        a4nn_backend *be = cpu(t);
+        memset(da, 0, sizeof(float) * nx);
+        be->maxpool_backward(be->ctx, n, c, h, w, x, dy, da, 1);
+        be->maxpool_backward(be->ctx, n, c, h, w, x, dy, db, 0);
+        for (size_t i = 0; i < nx; i++)
+            assert_true(db[i] == da[i]);
+        a4nn_backend_free(be);
+    }
+    /* the first argmax of a window of ties is its top-left float */
+    const float xt[4] = {1, 1, 1, 1}, g = 3;
+    float d[4] = {7, 7, 7, 7};
+    a4nn_backend *be = cpu(1);
+    be->maxpool_backward(be->ctx, 1, 1, 2, 2, xt, &g, d, 0);
+    assert_true(d[0] == 3 && d[1] == 0 && d[2] == 0 && d[3] == 0);
+    a4nn_backend_free(be);
+    free(x), free(dy), free(da), free(db);
+}
+
 /* the threaded zeroing of gradient buffers: every float of any length, nothing past it */
 static void test_zero_every_length(void **state)
 {
@@ -283,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_conv_64),
         cmocka_unit_test(test_conv_127),
         cmocka_unit_test(test_bn_relu_fused),
+        cmocka_unit_test(test_maxpool_overwrite),
         cmocka_unit_test(test_zero_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,9 +99,11 @@ struct a4nn_backend {
 
     /* 2x2 stride 2, floor; [n, c, h, w] -> [n, c, h/2, w/2] */
     void (*maxpool_forward)(void *ctx, int n, int c, int h, int w, const float *x, float *y);
-    /* dx accumulates dy at the (first) argmax of each window */
+    /* dx gets dy at the (first) argmax of each window: accumulated when
+     * dx_accumulate is nonzero, else dx is overwritten (zero elsewhere; the
+     * network passes 0 where the pooling is its input's only consumer) */
     void (*maxpool_backward)(void *ctx, int n, int c, int h, int w, const float *x,
-                             const float *dy, float *dx);
+                             const float *dy, float *dx, int dx_accumulate);
 
     /* global average pool [n, c, h, w] -> [n, c]; backward accumulates */
     void (*gap_forward)(void *ctx, int n, int c, int hw, const float *x, float *y);

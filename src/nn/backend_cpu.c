@@ -798,8 +798,12 @@ static void cpu_maxpool_forward(void *vctx, int n, int c, int h, int w, const fl
     }
 }
 
+/* Overwriting (acc 0), each window's four floats are written once, the
+ * gradient at the first argmax and zeros elsewhere (and the row and column
+ * that floor pooling leaves out zeroed), so the input gradient needs no
+ * zeroing pass; accumulating, the gradient is added at the argmax. */
 static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const float *x,
-                                 const float *dy, float *dx)
+                                 const float *dy, float *dx, int acc)
 {
     cpu_ctx *ctx = vctx;
     const int ho = h / 2, wo = w / 2;
@@ -808,15 +812,43 @@ static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const f
         const float *p = x + pc * h * w;
         const float *g = dy + pc * ho * wo;
         float *q = dx + pc * h * w;
-        for (int oy = 0; oy < ho; oy++)
-            for (int ox = 0; ox < wo; ox++) {
-                int base = (2 * oy) * w + 2 * ox, best = base;
-                const int cand[3] = {base + 1, base + w, base + w + 1};
-                for (int j = 0; j < 3; j++)
-                    if (p[cand[j]] > p[best])
-                        best = cand[j];
-                q[best] += g[oy * wo + ox];
+        for (int oy = 0; oy < ho; oy++) {
+            const float *r0 = p + (2 * oy) * w, *r1 = r0 + w, *gr = g + oy * wo;
+            float *q0 = q + (2 * oy) * w, *q1 = q0 + w;
+            if (acc) {
+                for (int ox = 0; ox < wo; ox++) {
+                    const int base = 2 * ox;
+                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
+                    float *t = q0 + base; /* the first argmax, as the comparisons go */
+                    float m = a;
+                    if (b > m) m = b, t = q0 + base + 1;
+                    if (cc > m) m = cc, t = q1 + base;
+                    if (d > m) t = q1 + base + 1;
+                    *t += gr[ox];
+                }
+            } else {
+#pragma omp simd
+                for (int ox = 0; ox < wo; ox++) {
+                    const int base = 2 * ox;
+                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
+                    const float gv = gr[ox];
+                    /* the same choice as above: which of the four wins */
+                    const int wb = b > a;
+                    const float m1 = wb ? b : a;
+                    const int wc = cc > m1;
+                    const float m2 = wc ? cc : m1;
+                    const int wd = d > m2;
+                    q0[base] = !wb && !wc && !wd ? gv : 0;
+                    q0[base + 1] = wb && !wc && !wd ? gv : 0;
+                    q1[base] = wc && !wd ? gv : 0;
+                    q1[base + 1] = wd ? gv : 0;
+                }
+                if (w & 1)
+                    q0[w - 1] = q1[w - 1] = 0;
             }
+        }
+        if (!acc && (h & 1))
+            memset(q + (size_t)(h - 1) * w, 0, (size_t)w * sizeof(float));
     }
 }
 

@@ -30,8 +30,9 @@ struct a4nn_net {
      * run as one backend entry; the BatchNorm output is never stored */
     unsigned char *fused;
     unsigned char *elided; /* [n_tensors] such BatchNorm outputs */
-    /* [n_tensors] inputs of a fused BatchNorm that reads nothing else: its
-     * backward overwrites their gradient, which so needs no zeroing */
+    /* [n_tensors] inputs that a fused BatchNorm or a max pooling alone
+     * reads: its backward overwrites their gradient, which so needs no
+     * zeroing */
     unsigned char *overwritten;
     /* [n_tensors] -1, or the concatenation whose channel slice from
      * view_off[t] on holds tensor t (its value and its gradient): the
@@ -150,12 +151,17 @@ static void plan_fusion(a4nn_net *net)
     net->view_off = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     for (int t = 0; t < a->n_tensors; t++)
         net->view_of[t] = -1;
-    if (!net->be->bn_relu_forward || !net->be->bn_relu_backward)
-        return;
     int *uses = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     for (int i = 0; i < a->n_ops; i++)
         for (int j = 0; j < a->ops[i].n_in; j++)
             uses[a->ops[i].in[j]]++;
+    for (int i = 0; i < a->n_ops; i++)
+        if (a->ops[i].kind == A4NN_OP_MAXPOOL && a->ops[i].in[0] != 0)
+            net->overwritten[a->ops[i].in[0]] = uses[a->ops[i].in[0]] == 1;
+    if (!net->be->bn_relu_forward || !net->be->bn_relu_backward) {
+        free(uses);
+        return;
+    }
     for (int i = 0; i + 1 < a->n_ops; i++) {
         const a4nn_op *bn = &a->ops[i], *relu = &a->ops[i + 1];
         if (bn->kind == A4NN_OP_BN && relu->kind == A4NN_OP_RELU && relu->in[0] == bn->out &&
@@ -458,8 +464,12 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         }
         clear_input_grads(net, i, batch);
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
-        if (!dy) /* an output nothing consumes: no gradient flows through it */
+        if (!dy) { /* an output nothing consumes: no gradient flows through it */
+            if (op->kind == A4NN_OP_MAXPOOL && net->overwritten[op->in[0]] &&
+                net->grad[op->in[0]])
+                be->zero(c, net->grad[op->in[0]], net->tsize[op->in[0]] * (size_t)batch);
             continue;
+        }
         /* the network input needs no gradient */
         float *dx = op->in[0] == 0 ? NULL : net->grad[op->in[0]];
         const int hw = xs->h * xs->w;
@@ -494,7 +504,8 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         }
         case A4NN_OP_MAXPOOL:
             if (dx)
-                be->maxpool_backward(c, batch, xs->c, xs->h, xs->w, in, dy, dx);
+                be->maxpool_backward(c, batch, xs->c, xs->h, xs->w, in, dy, dx,
+                                     !net->overwritten[op->in[0]]);
             break;
         case A4NN_OP_GAP:
             if (dx)
