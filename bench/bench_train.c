@@ -129,10 +129,11 @@ static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *
     TIMED(P_BN_F, orig.bn_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, tr, m, e));
 }
 static void p_bnr_f(void *c, int n, int ch, int hw, const float *x, const float *g,
-                    const float *b, float *rm, float *rv, float *sm, float *si, float *y, int tr,
-                    float m, float e)
+                    const float *b, float *rm, float *rv, float *sm, float *si, float *y,
+                    size_t ys, int tr, float m, float e)
 {
-    TIMED(P_BNRELU_F, orig.bn_relu_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, tr, m, e));
+    TIMED(P_BNRELU_F,
+          orig.bn_relu_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, ys, tr, m, e));
 }
 static void p_bn_b(void *c, int n, int ch, int hw, const float *x, const float *dy,
                    const float *g, const float *sm, const float *si, float *dx, float *dg,
@@ -140,11 +141,12 @@ static void p_bn_b(void *c, int n, int ch, int hw, const float *x, const float *
 {
     TIMED(P_BN_B, orig.bn_backward(c, n, ch, hw, x, dy, g, sm, si, dx, dg, db));
 }
-static void p_bnr_b(void *c, int n, int ch, int hw, const float *x, const float *y,
-                    const float *dy, const float *g, const float *sm, const float *si, float *dx,
-                    float *dg, float *db, int acc)
+static void p_bnr_b(void *c, int n, int ch, int hw, const float *x, const float *dy,
+                    size_t dys, const float *g, const float *b, const float *sm, const float *si,
+                    float *dx, float *dg, float *db, int acc)
 {
-    TIMED(P_BNRELU_B, orig.bn_relu_backward(c, n, ch, hw, x, y, dy, g, sm, si, dx, dg, db, acc));
+    TIMED(P_BNRELU_B,
+          orig.bn_relu_backward(c, n, ch, hw, x, dy, dys, g, b, sm, si, dx, dg, db, acc));
 }
 static void p_relu_f(void *c, size_t n, const float *x, float *y)
 {
@@ -159,9 +161,9 @@ static void p_pool_f(void *c, int n, int ch, int h, int w, const float *x, float
     TIMED(P_POOL_F, orig.maxpool_forward(c, n, ch, h, w, x, y));
 }
 static void p_pool_b(void *c, int n, int ch, int h, int w, const float *x, const float *dy,
-                     float *dx)
+                     float *dx, int acc)
 {
-    TIMED(P_POOL_B, orig.maxpool_backward(c, n, ch, h, w, x, dy, dx));
+    TIMED(P_POOL_B, orig.maxpool_backward(c, n, ch, h, w, x, dy, dx, acc));
 }
 static void p_cat_f(void *c, int n, int cs, int cd, int off, int hw, const float *s, float *d)
 {

@@ -242,9 +242,12 @@ static void test_elementwise(void **state)
     p->cpu->maxpool_forward(p->cpu->ctx, n, c, h, w, x.c, py.c);
     p->gpu->maxpool_forward(p->gpu->ctx, n, c, h, w, x.g, py.g);
     same(p, &py, 0, "maxpool forward");
-    p->cpu->maxpool_backward(p->cpu->ctx, n, c, h, w, x.c, pdy.c, dx.c);
-    p->gpu->maxpool_backward(p->gpu->ctx, n, c, h, w, x.g, pdy.g, dx.g);
+    p->cpu->maxpool_backward(p->cpu->ctx, n, c, h, w, x.c, pdy.c, dx.c, 1);
+    p->gpu->maxpool_backward(p->gpu->ctx, n, c, h, w, x.g, pdy.g, dx.g, 1);
     same(p, &dx, 1e-6, "maxpool backward");
+    p->cpu->maxpool_backward(p->cpu->ctx, n, c, h, w, x.c, pdy.c, dx.c, 0);
+    p->gpu->maxpool_backward(p->gpu->ctx, n, c, h, w, x.g, pdy.g, dx.g, 0);
+    same(p, &dx, 0, "maxpool backward, overwriting");
     /* global average pool */
     buf gy = mk(p, (size_t)n * c, NULL, 0), gdy = mk(p, (size_t)n * c, &r, 1);
     p->cpu->gap_forward(p->cpu->ctx, n, c, hw, x.c, gy.c);

@@ -5,7 +5,8 @@
  *     on 32x32, 64x64 and 127x127 inputs (sampled entries, batch 2), and in
  *     full at odd channel counts and sizes;
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
- *     backward, in full;
+ *     backward, in full, and with y and dy as strided channel slices;
+ *   - max pooling's overwriting backward against its accumulating one;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
  *     evenly.
  * The gradient checks of whole networks are in test_nn_grad; oneDNN's
@@ -150,7 +151,11 @@ static void test_conv_full_odd(void **state)
         check_conv(be, 3, 3, 5, 9, 11, 3, 1, 0);
         check_conv(be, 2, 7, 13, 6, 5, 3, 0, 0);
         check_conv(be, 2, 5, 3, 33, 17, 3, 1, 0);
-        check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0); /* 1x1: the GEMM path */
+        /* 1x1: the GEMM path */
+        check_conv(be, 2, 6, 9, 8, 8, 1, 0, 0);
+        check_conv(be, 3, 24, 8, 30, 30, 1, 0, 0);
+        check_conv(be, 2, 13, 17, 11, 7, 1, 0, 0);
+        check_conv(be, 2, 7, 5, 1, 5, 1, 0, 0);
         /* a map large enough for the weight gradient's position chunks
          * (the small ones above take its per-tap GEMM path) */
         check_conv(be, 2, 5, 11, 40, 37, 3, 1, 0);
@@ -184,7 +189,7 @@ static void test_bn_relu_fused(void **state)
                        0.1f, 1e-5f);
         be->relu_forward(be->ctx, total, z, y1);
         be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1], y2,
-                            train, 0.1f, 1e-5f);
+                            (size_t)c * hw, train, 0.1f, 1e-5f);
         for (size_t i = 0; i < total; i++)
             assert_close(y2[i], y1[i], 1e-6);
         for (int ch = 0; ch < c; ch++) {
@@ -198,27 +203,88 @@ static void test_bn_relu_fused(void **state)
             memcpy(dxb, dx0, sizeof(float) * total);
             be->relu_backward(be->ctx, total, y1, dy, dz);
             be->bn_backward(be->ctx, n, c, hw, x, dz, gamma, sm[0], si[0], dxa, dg[0], dbt[0]);
-            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
-                                 dbt[1], 1);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dy, (size_t)c * hw, gamma, beta, sm[1],
+                                 si[1], dxb, dg[1], dbt[1], 1);
             for (size_t i = 0; i < total; i++)
                 assert_close(dxb[i], dxa[i], 1e-5);
             /* overwriting: whatever dx held is gone, the gradient alone is left */
             for (size_t i = 0; i < total; i++)
                 dxb[i] = 1e3f + (float)i;
-            be->bn_relu_backward(be->ctx, n, c, hw, x, y2, dy, gamma, sm[1], si[1], dxb, dg[1],
-                                 dbt[1], 0);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dy, (size_t)c * hw, gamma, beta, sm[1],
+                                 si[1], dxb, dg[1], dbt[1], 0);
             for (size_t i = 0; i < total; i++)
                 assert_close(dxb[i], dxa[i] - dx0[i], 1e-5);
             for (int ch = 0; ch < c; ch++) {
                 assert_close(dg[1][ch], dg[0][ch], 1e-4);
                 assert_close(dbt[1][ch], dbt[0][ch], 1e-4);
             }
+            /* y and dy as a channel slice (from channel 2 on) of a tensor
+             * of c + 3 channels, as in a concatenation: the same floats */
+            const size_t ws = (size_t)(c + 3) * hw, off = 2 * (size_t)hw;
+            float *wide = malloc(sizeof(float) * n * ws), *dwide = malloc(sizeof(float) * n * ws),
+                  *dxc = malloc(sizeof(float) * total), dgc[5], dbc[5];
+            for (size_t i = 0; i < n * ws; i++)
+                wide[i] = dwide[i] = -7.0f;
+            be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1],
+                                wide + off, ws, train, 0.1f, 1e-5f);
+            for (int i = 0; i < n; i++)
+                for (size_t j = 0; j < ws; j++) {
+                    const float v = wide[i * ws + j];
+                    if (j < off || j >= off + (size_t)c * hw)
+                        assert_true(v == -7.0f); /* the other channels untouched */
+                    else
+                        assert_true(v == y2[i * (size_t)c * hw + j - off]);
+                }
+            for (int i = 0; i < n; i++)
+                memcpy(dwide + i * ws + off, dy + i * (size_t)c * hw, sizeof(float) * c * hw);
+            be->bn_relu_backward(be->ctx, n, c, hw, x, dwide + off, ws, gamma, beta, sm[1], si[1],
+                                 dxc, dgc, dbc, 0);
+            for (size_t i = 0; i < total; i++)
+                assert_true(dxc[i] == dxb[i]);
+            for (int ch = 0; ch < c; ch++)
+                assert_true(dgc[ch] == dg[1][ch] && dbc[ch] == dbt[1][ch]);
+            free(wide), free(dwide), free(dxc);
             free(dz), free(dxa), free(dxb);
         }
         free(z), free(y1), free(y2);
     }
     free(x), free(dy), free(dx0), free(gamma), free(beta);
     a4nn_backend_free(be);
+}
+
+/* max pooling's backward, overwriting: the same floats as accumulating
+ * into zeros, at odd sizes (the left-out row and column) and with ties
+ * (the first argmax wins) */
+static void test_maxpool_overwrite(void **state)
+{
+    (void)state;
+    const int n = 2, c = 3, h = 7, w = 9;
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * (h / 2) * (w / 2);
+    a4nn_rng r;
+    a4nn_rng_seed(&r, 99);
+    float *x = randn(nx, &r), *dy = randn(ny, &r), *da = calloc(nx, sizeof(float)),
+          *db = malloc(sizeof(float) * nx);
+    for (size_t i = 0; i < nx; i++) {
+        x[i] = floorf(2.0f * x[i]); /* few values: many ties */
+        db[i] = 5.0f;               /* anything: overwritten */
+    }
+    for (int t = 1; t <= 2; t++) {
+        a4nn_backend *be = cpu(t);
+        memset(da, 0, sizeof(float) * nx);
+        be->maxpool_backward(be->ctx, n, c, h, w, x, dy, da, 1);
+        be->maxpool_backward(be->ctx, n, c, h, w, x, dy, db, 0);
+        for (size_t i = 0; i < nx; i++)
+            assert_true(db[i] == da[i]);
+        a4nn_backend_free(be);
+    }
+    /* the first argmax of a window of ties is its top-left float */
+    const float xt[4] = {1, 1, 1, 1}, g = 3;
+    float d[4] = {7, 7, 7, 7};
+    a4nn_backend *be = cpu(1);
+    be->maxpool_backward(be->ctx, 1, 1, 2, 2, xt, &g, d, 0);
+    assert_true(d[0] == 3 && d[1] == 0 && d[2] == 0 && d[3] == 0);
+    a4nn_backend_free(be);
+    free(x), free(dy), free(da), free(db);
 }
 
 /* the threaded zeroing of gradient buffers: every float of any length, nothing past it */
@@ -253,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_conv_64),
         cmocka_unit_test(test_conv_127),
         cmocka_unit_test(test_bn_relu_fused),
+        cmocka_unit_test(test_maxpool_overwrite),
         cmocka_unit_test(test_zero_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,18 +76,22 @@ struct a4nn_backend {
 
     /* Optional (NULL: the network runs BatchNorm and ReLU one by one):
      * BatchNorm then ReLU in one pass, y = max(0, bn(x)) with bn_forward's
-     * arguments; the backward takes the ReLU's output y and its gradient dy
-     * (dgamma and dbeta overwritten; dx accumulates when dx_accumulate is
-     * nonzero, else is overwritten: the network passes 0 where the BatchNorm
-     * is its input's only consumer, so that gradient needs no zeroing). */
+     * arguments, image i of y at y + i * y_stride (c * hw, or more where y
+     * is a channel slice of a wider tensor, e.g. a concatenation's). The
+     * backward takes the ReLU's gradient dy (image i at dy + i * dy_stride)
+     * and recomputes the ReLU's mask from x with the forward's scale and
+     * shift, so it needs beta and not y; dgamma and dbeta overwritten; dx
+     * accumulates when dx_accumulate is nonzero, else is overwritten (the
+     * network passes 0 where the BatchNorm is its input's only consumer, so
+     * that gradient needs no zeroing). */
     void (*bn_relu_forward)(void *ctx, int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, float *running_mean, float *running_var,
-                            float *save_mean, float *save_invstd, float *y, int train,
-                            float momentum, float eps);
-    void (*bn_relu_backward)(void *ctx, int n, int c, int hw, const float *x, const float *y,
-                             const float *dy, const float *gamma, const float *save_mean,
-                             const float *save_invstd, float *dx, float *dgamma, float *dbeta,
-                             int dx_accumulate);
+                            float *save_mean, float *save_invstd, float *y, size_t y_stride,
+                            int train, float momentum, float eps);
+    void (*bn_relu_backward)(void *ctx, int n, int c, int hw, const float *x, const float *dy,
+                             size_t dy_stride, const float *gamma, const float *beta,
+                             const float *save_mean, const float *save_invstd, float *dx,
+                             float *dgamma, float *dbeta, int dx_accumulate);
 
     void (*relu_forward)(void *ctx, size_t n, const float *x, float *y);
     /* dx accumulates dy where y > 0 */
@@ -95,9 +99,11 @@ struct a4nn_backend {
 
     /* 2x2 stride 2, floor; [n, c, h, w] -> [n, c, h/2, w/2] */
     void (*maxpool_forward)(void *ctx, int n, int c, int h, int w, const float *x, float *y);
-    /* dx accumulates dy at the (first) argmax of each window */
+    /* dx gets dy at the (first) argmax of each window: accumulated when
+     * dx_accumulate is nonzero, else dx is overwritten (zero elsewhere; the
+     * network passes 0 where the pooling is its input's only consumer) */
     void (*maxpool_backward)(void *ctx, int n, int c, int h, int w, const float *x,
-                             const float *dy, float *dx);
+                             const float *dy, float *dx, int dx_accumulate);
 
     /* global average pool [n, c, h, w] -> [n, c]; backward accumulates */
     void (*gap_forward)(void *ctx, int n, int c, int hw, const float *x, float *y);

@@ -640,10 +640,25 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
         }
 }
 
-/* BatchNorm forward, then ReLU when relu is set */
+/* BatchNorm's affine map, one function for the forward pass and for the
+ * backward's ReLU mask, with one rounding either way (this file is built
+ * with -ffp-contract=fast, which could contract one use and not the
+ * other): the mask recomputed from x is exactly the forward's y > 0 */
+static inline float bn_affine(float x, float g, float b)
+{
+#ifdef __FMA__
+    return fmaf(x, g, b);
+#else
+    return x * g + b; /* no FMA instructions: nothing to contract */
+#endif
+}
+
+/* BatchNorm forward, then ReLU when relu is set; image i of y starts at
+ * y + i * ys */
 static void bn_forward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *gamma,
                        const float *beta, float *rmean, float *rvar, float *smean,
-                       float *sinvstd, float *y, int train, float momentum, float eps, int relu)
+                       float *sinvstd, float *y, size_t ys, int train, float momentum, float eps,
+                       int relu)
 {
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
@@ -684,17 +699,17 @@ static void bn_forward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const
         const float g = gamma[ch] * invstd, bb = beta[ch] - mean * g;
         for (int i = 0; i < n; i++) {
             const float *p = x + i * cs + (size_t)ch * hw;
-            float *q = y + i * cs + (size_t)ch * hw;
+            float *q = y + i * ys + (size_t)ch * hw;
             if (relu) {
 #pragma omp simd
                 for (int j = 0; j < hw; j++) {
-                    float v = p[j] * g + bb;
+                    float v = bn_affine(p[j], g, bb);
                     q[j] = v > 0 ? v : 0;
                 }
             } else {
 #pragma omp simd
                 for (int j = 0; j < hw; j++)
-                    q[j] = p[j] * g + bb;
+                    q[j] = bn_affine(p[j], g, bb);
             }
         }
     }
@@ -704,39 +719,42 @@ static void cpu_bn_forward(void *vctx, int n, int c, int hw, const float *x, con
                            const float *beta, float *rmean, float *rvar, float *smean,
                            float *sinvstd, float *y, int train, float momentum, float eps)
 {
-    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, train, momentum,
-               eps, 0);
+    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, (size_t)c * hw,
+               train, momentum, eps, 0);
 }
 
 static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x,
                                 const float *gamma, const float *beta, float *rmean, float *rvar,
-                                float *smean, float *sinvstd, float *y, int train,
-                                float momentum, float eps)
+                                float *smean, float *sinvstd, float *y, size_t y_stride,
+                                int train, float momentum, float eps)
 {
-    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, train, momentum,
-               eps, 1);
+    bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, y_stride, train,
+               momentum, eps, 1);
 }
 
-/* BatchNorm backward; with y (the output of a ReLU after it) the gradient
- * dy is the ReLU's and passes only where y > 0; dx accumulates when acc is
- * nonzero, else is overwritten */
-static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *y,
-                        const float *dy, const float *gamma, const float *smean,
+/* BatchNorm backward; with beta, of BatchNorm + ReLU: the gradient dy is
+ * the ReLU's and passes only where the forward's bn_affine(x) > 0 (the
+ * mask recomputed from x, so the ReLU's output is not read). Image i of dy
+ * starts at dy + i * dys. dx accumulates when acc is nonzero, else is
+ * overwritten. Two passes over x and dy per channel: the sums, then dx. */
+static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *dy,
+                        size_t dys, const float *gamma, const float *beta, const float *smean,
                         const float *sinvstd, float *dx, float *dgamma, float *dbeta, int acc)
 {
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int ch = 0; ch < c; ch++) {
         const float mu = smean[ch], is = sinvstd[ch];
+        /* the forward's scale and shift (bn_forward, train) */
+        const float fg = beta ? gamma[ch] * is : 0, fb = beta ? beta[ch] - mu * fg : 0;
         double sdy = 0, sdyx = 0;
         for (int i = 0; i < n; i++) {
-            const size_t o = i * cs + (size_t)ch * hw;
-            const float *p = x + o, *g = dy + o, *r = y ? y + o : NULL;
+            const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * dys + (size_t)ch * hw;
             float a = 0, b = 0;
-            if (r) {
+            if (beta) {
 #pragma omp simd reduction(+ : a, b)
                 for (int j = 0; j < hw; j++) {
-                    float gj = r[j] > 0 ? g[j] : 0;
+                    float gj = bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
                     a += gj;
                     b += gj * (p[j] - mu);
                 }
@@ -758,16 +776,16 @@ static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, cons
                     k2 = (float)(sdyx * is * is / m);
         for (int i = 0; i < n; i++) {
             const size_t o = i * cs + (size_t)ch * hw;
-            const float *p = x + o, *g = dy + o, *r = y ? y + o : NULL;
+            const float *p = x + o, *g = dy + i * dys + (size_t)ch * hw;
             float *q = dx + o;
-            if (r && !acc) {
+            if (beta && !acc) {
 #pragma omp simd
                 for (int j = 0; j < hw; j++)
-                    q[j] = k1 * ((r[j] > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
-            } else if (r) {
+                    q[j] = k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+            } else if (beta) {
 #pragma omp simd
                 for (int j = 0; j < hw; j++)
-                    q[j] += k1 * ((r[j] > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+                    q[j] += k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
             } else {
 #pragma omp simd
                 for (int j = 0; j < hw; j++)
@@ -781,15 +799,16 @@ static void cpu_bn_backward(void *vctx, int n, int c, int hw, const float *x, co
                             const float *gamma, const float *smean, const float *sinvstd,
                             float *dx, float *dgamma, float *dbeta)
 {
-    bn_backward(vctx, n, c, hw, x, NULL, dy, gamma, smean, sinvstd, dx, dgamma, dbeta, 1);
+    bn_backward(vctx, n, c, hw, x, dy, (size_t)c * hw, gamma, NULL, smean, sinvstd, dx, dgamma,
+                dbeta, 1);
 }
 
 static void cpu_bn_relu_backward(void *vctx, int n, int c, int hw, const float *x,
-                                 const float *y, const float *dy, const float *gamma,
-                                 const float *smean, const float *sinvstd, float *dx,
-                                 float *dgamma, float *dbeta, int dx_accumulate)
+                                 const float *dy, size_t dy_stride, const float *gamma,
+                                 const float *beta, const float *smean, const float *sinvstd,
+                                 float *dx, float *dgamma, float *dbeta, int dx_accumulate)
 {
-    bn_backward(vctx, n, c, hw, x, y, dy, gamma, smean, sinvstd, dx, dgamma, dbeta,
+    bn_backward(vctx, n, c, hw, x, dy, dy_stride, gamma, beta, smean, sinvstd, dx, dgamma, dbeta,
                 dx_accumulate);
 }
 
@@ -829,8 +848,12 @@ static void cpu_maxpool_forward(void *vctx, int n, int c, int h, int w, const fl
     }
 }
 
+/* Overwriting (acc 0), each window's four floats are written once, the
+ * gradient at the first argmax and zeros elsewhere (and the row and column
+ * that floor pooling leaves out zeroed), so the input gradient needs no
+ * zeroing pass; accumulating, the gradient is added at the argmax. */
 static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const float *x,
-                                 const float *dy, float *dx)
+                                 const float *dy, float *dx, int acc)
 {
     cpu_ctx *ctx = vctx;
     const int ho = h / 2, wo = w / 2;
@@ -839,15 +862,43 @@ static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const f
         const float *p = x + pc * h * w;
         const float *g = dy + pc * ho * wo;
         float *q = dx + pc * h * w;
-        for (int oy = 0; oy < ho; oy++)
-            for (int ox = 0; ox < wo; ox++) {
-                int base = (2 * oy) * w + 2 * ox, best = base;
-                const int cand[3] = {base + 1, base + w, base + w + 1};
-                for (int j = 0; j < 3; j++)
-                    if (p[cand[j]] > p[best])
-                        best = cand[j];
-                q[best] += g[oy * wo + ox];
+        for (int oy = 0; oy < ho; oy++) {
+            const float *r0 = p + (2 * oy) * w, *r1 = r0 + w, *gr = g + oy * wo;
+            float *q0 = q + (2 * oy) * w, *q1 = q0 + w;
+            if (acc) {
+                for (int ox = 0; ox < wo; ox++) {
+                    const int base = 2 * ox;
+                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
+                    float *t = q0 + base; /* the first argmax, as the comparisons go */
+                    float m = a;
+                    if (b > m) m = b, t = q0 + base + 1;
+                    if (cc > m) m = cc, t = q1 + base;
+                    if (d > m) t = q1 + base + 1;
+                    *t += gr[ox];
+                }
+            } else {
+#pragma omp simd
+                for (int ox = 0; ox < wo; ox++) {
+                    const int base = 2 * ox;
+                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
+                    const float gv = gr[ox];
+                    /* the same choice as above: which of the four wins */
+                    const int wb = b > a;
+                    const float m1 = wb ? b : a;
+                    const int wc = cc > m1;
+                    const float m2 = wc ? cc : m1;
+                    const int wd = d > m2;
+                    q0[base] = !wb && !wc && !wd ? gv : 0;
+                    q0[base + 1] = wb && !wc && !wd ? gv : 0;
+                    q1[base] = wc && !wd ? gv : 0;
+                    q1[base + 1] = wd ? gv : 0;
+                }
+                if (w & 1)
+                    q0[w - 1] = q1[w - 1] = 0;
             }
+        }
+        if (!acc && (h & 1))
+            memset(q + (size_t)(h - 1) * w, 0, (size_t)w * sizeof(float));
     }
 }
 

@@ -800,9 +800,11 @@ void cu_maxpool_forward(void *vctx, int n, int ch, int h, int w, const float *x,
     CUDA_KERNEL_CHECK();
 }
 void cu_maxpool_backward(void *vctx, int n, int ch, int h, int w, const float *x, const float *dy,
-                         float *dx)
+                         float *dx, int dx_accumulate)
 {
     PROF(P_POOL_B);
+    if (!dx_accumulate) /* overwritten: zero, then the same scatter */
+        CUDA_CHECK(cudaMemsetAsync(dx, 0, (size_t)n * ch * h * w * sizeof(float), 0));
     size_t total = (size_t)n * ch * (h / 2) * (w / 2);
     if (!total)
         return;

@@ -30,12 +30,33 @@ struct a4nn_net {
      * run as one backend entry; the BatchNorm output is never stored */
     unsigned char *fused;
     unsigned char *elided; /* [n_tensors] such BatchNorm outputs */
-    /* [n_tensors] inputs of a fused BatchNorm that reads nothing else: its
-     * backward overwrites their gradient, which so needs no zeroing */
+    /* [n_tensors] inputs that a fused BatchNorm or a max pooling alone
+     * reads: its backward overwrites their gradient, which so needs no
+     * zeroing */
     unsigned char *overwritten;
+    /* [n_tensors] -1, or the concatenation whose channel slice from
+     * view_off[t] on holds tensor t (its value and its gradient): the
+     * output of a fused BatchNorm + ReLU that only that concatenation
+     * reads, written and read in place there instead of copied */
+    int *view_of;
+    int *view_off;
 };
 
 static const float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
+
+/* Tensor t in buf (net->value or net->grad): its own buffer, or its slice
+ * of the concatenation it is a view of (NULL when that has no buffer);
+ * *stride: the floats from one image of it to the next. */
+static float *view(const a4nn_net *net, float **buf, int t, int hw, size_t *stride)
+{
+    const int v = net->view_of[t];
+    if (v < 0) {
+        *stride = net->tsize[t];
+        return buf[t];
+    }
+    *stride = net->tsize[v];
+    return buf[v] ? buf[v] + (size_t)net->view_off[t] * hw : NULL;
+}
 
 static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batch)
 {
@@ -62,12 +83,26 @@ static void plan_gradients(a4nn_net *net)
     size_t *cap = a4nn_calloc((size_t)a->n_tensors, sizeof(size_t));
     int *free_list = a4nn_calloc((size_t)a->n_tensors, sizeof(int)), n_free = 0;
     int *buf_of = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    /* the op whose backward ends the gradient of each tensor: its producer
+     * (a fused pair: the BatchNorm), or for a concatenation with views the
+     * first of the views' producers, which read their slices of it later */
+    int *release = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    for (int t = 0; t < a->n_tensors; t++)
+        release[t] = -1;
+    for (int i = 0; i < a->n_ops; i++) {
+        const int pair = i > 0 && net->fused[i - 1];
+        release[a->ops[i].out] = pair ? i - 1 : i;
+    }
+    for (int t = 0; t < a->n_tensors; t++)
+        if (net->view_of[t] >= 0 && release[t] < release[net->view_of[t]])
+            release[net->view_of[t]] = release[t];
     net->grad_bufs = a4nn_calloc((size_t)a->n_tensors, sizeof(float *));
     for (int i = a->n_ops - 1; i >= 0; i--) {
         /* inputs whose last consumer is op i become live now */
         for (int j = 0; j < a->ops[i].n_in; j++) {
             int t = a->ops[i].in[j];
-            if (t == 0 || last_use[t] != i || net->grad[t] || net->elided[t])
+            if (t == 0 || last_use[t] != i || net->grad[t] || net->elided[t] ||
+                net->view_of[t] >= 0)
                 continue;
             size_t need = net->tsize[t] * (size_t)net->max_batch;
             int best = -1;
@@ -88,30 +123,45 @@ static void plan_gradients(a4nn_net *net)
             buf_of[t] = b;
             net->grad[t] = net->grad_bufs[b];
         }
-        /* op i's output gradient dies with op i's backward (in a fused
-         * BatchNorm + ReLU: the ReLU's, with the pair's one backward) */
-        if (i > 0 && net->fused[i - 1])
-            continue;
-        int out = net->fused[i] ? a->ops[i + 1].out : a->ops[i].out;
-        if (out != a->output && net->grad[out])
-            free_list[n_free++] = buf_of[out];
+        /* gradients that die with op i's backward go back to the free list */
+        for (int t = 1; t < a->n_tensors; t++)
+            if (release[t] == i && t != a->output && net->grad[t] && net->view_of[t] < 0)
+                free_list[n_free++] = buf_of[t];
     }
-    free(cap), free(free_list), free(buf_of);
+    free(cap), free(free_list), free(buf_of), free(release);
 }
 
-/* Marks BatchNorm + ReLU pairs the backend can run fused. */
+static int producer(const a4nn_arch *a, int t)
+{
+    for (int i = 0; i < a->n_ops; i++)
+        if (a->ops[i].out == t)
+            return i;
+    return -1;
+}
+
+/* Marks BatchNorm + ReLU pairs the backend can run fused, and the views
+ * of their outputs into concatenations (view_of). */
 static void plan_fusion(a4nn_net *net)
 {
     const a4nn_arch *a = &net->arch;
     net->fused = a4nn_calloc((size_t)a->n_ops, 1);
     net->elided = a4nn_calloc((size_t)a->n_tensors, 1);
     net->overwritten = a4nn_calloc((size_t)a->n_tensors, 1);
-    if (!net->be->bn_relu_forward || !net->be->bn_relu_backward)
-        return;
+    net->view_of = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    net->view_off = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    for (int t = 0; t < a->n_tensors; t++)
+        net->view_of[t] = -1;
     int *uses = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     for (int i = 0; i < a->n_ops; i++)
         for (int j = 0; j < a->ops[i].n_in; j++)
             uses[a->ops[i].in[j]]++;
+    for (int i = 0; i < a->n_ops; i++)
+        if (a->ops[i].kind == A4NN_OP_MAXPOOL && a->ops[i].in[0] != 0)
+            net->overwritten[a->ops[i].in[0]] = uses[a->ops[i].in[0]] == 1;
+    if (!net->be->bn_relu_forward || !net->be->bn_relu_backward) {
+        free(uses);
+        return;
+    }
     for (int i = 0; i + 1 < a->n_ops; i++) {
         const a4nn_op *bn = &a->ops[i], *relu = &a->ops[i + 1];
         if (bn->kind == A4NN_OP_BN && relu->kind == A4NN_OP_RELU && relu->in[0] == bn->out &&
@@ -121,13 +171,26 @@ static void plan_fusion(a4nn_net *net)
             net->overwritten[bn->in[0]] = uses[bn->in[0]] == 1;
         }
     }
+    for (int i = 0; i < a->n_ops; i++) {
+        const a4nn_op *op = &a->ops[i];
+        if (op->kind != A4NN_OP_CONCAT || op->out == a->output)
+            continue;
+        for (int j = 0, off = 0; j < op->n_in; j++) {
+            const int t = op->in[j], p = t > 0 ? producer(a, t) : -1;
+            if (p > 0 && net->fused[p - 1] && uses[t] == 1 && t != a->output) {
+                net->view_of[t] = op->out;
+                net->view_off[t] = off;
+            }
+            off += a->tensor[t].c;
+        }
+    }
     free(uses);
 }
 
 static int all_allocated(const a4nn_net *net)
 {
     for (int t = 1; t < net->arch.n_tensors; t++)
-        if (!net->value[t] && !net->elided[t])
+        if (!net->value[t] && !net->elided[t] && net->view_of[t] < 0)
             return 0;
     for (int b = 0; b < net->n_grad_bufs; b++)
         if (!net->grad_bufs[b])
@@ -200,7 +263,7 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
     /* activations; the input tensor is borrowed at forward time */
     plan_fusion(net);
     for (int t = 1; t < a->n_tensors; t++)
-        if (!net->elided[t])
+        if (!net->elided[t] && net->view_of[t] < 0)
             net->value[t] = be->alloc(be->ctx, net->tsize[t] * (size_t)max_batch);
     plan_gradients(net);
     net->params = be->alloc(be->ctx, np);
@@ -276,6 +339,8 @@ void a4nn_net_free(a4nn_net *net)
     free(net->fused);
     free(net->elided);
     free(net->overwritten);
+    free(net->view_of);
+    free(net->view_off);
     free(net->last_use);
     free(net->value);
     free(net->grad);
@@ -311,10 +376,12 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
         }
         case A4NN_OP_BN:
             if (net->fused[i]) { /* writes the ReLU's output; op i + 1 is done */
+                size_t ys;
+                float *y = view(net, net->value, a->ops[i + 1].out, hw, &ys);
                 be->bn_relu_forward(c, batch, xs->c, hw, in, P + l->w, P + l->b,
                                     net->buffers + l->rmean, net->buffers + l->rvar,
-                                    l->save_mean, l->save_invstd, net->value[a->ops[i + 1].out],
-                                    train, BN_MOMENTUM, BN_EPS);
+                                    l->save_mean, l->save_invstd, y, ys, train, BN_MOMENTUM,
+                                    BN_EPS);
                 i++;
                 break;
             }
@@ -329,7 +396,8 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
             const int cdst = a->tensor[op->out].c;
             for (int j = 0, off = 0; j < op->n_in; j++) {
                 const int cs = a->tensor[op->in[j]].c;
-                be->concat_forward(c, batch, cs, cdst, off, hw, net->value[op->in[j]], out);
+                if (net->view_of[op->in[j]] < 0) /* views are in place already */
+                    be->concat_forward(c, batch, cs, cdst, off, hw, net->value[op->in[j]], out);
                 off += cs;
             }
             break;
@@ -379,24 +447,29 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         const float *in = net->value[op->in[0]];
         if (i > 0 && net->fused[i - 1]) { /* BatchNorm + ReLU, from the ReLU's gradient */
             const int r = op->out, hw0 = xs->h * xs->w;
-            const float *dr = r == a->output ? dlogits : net->grad[r];
+            size_t drs = net->tsize[r];
+            const float *dr = r == a->output ? dlogits : view(net, net->grad, r, hw0, &drs);
             i--;
             op = &a->ops[i];
             l = &net->layers[i];
             const int t = op->in[0];
             clear_input_grads(net, i, batch);
             if (dr)
-                be->bn_relu_backward(c, batch, xs->c, hw0, net->value[t], net->value[r], dr,
-                                     P + l->w, l->save_mean, l->save_invstd, net->grad[t],
-                                     G + l->w, G + l->b, !net->overwritten[t]);
+                be->bn_relu_backward(c, batch, xs->c, hw0, net->value[t], dr, drs,
+                                     P + l->w, P + l->b, l->save_mean, l->save_invstd,
+                                     net->grad[t], G + l->w, G + l->b, !net->overwritten[t]);
             else if (net->overwritten[t] && net->grad[t]) /* nothing flows back */
                 be->zero(c, net->grad[t], net->tsize[t] * (size_t)batch);
             continue;
         }
         clear_input_grads(net, i, batch);
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
-        if (!dy) /* an output nothing consumes: no gradient flows through it */
+        if (!dy) { /* an output nothing consumes: no gradient flows through it */
+            if (op->kind == A4NN_OP_MAXPOOL && net->overwritten[op->in[0]] &&
+                net->grad[op->in[0]])
+                be->zero(c, net->grad[op->in[0]], net->tsize[op->in[0]] * (size_t)batch);
             continue;
+        }
         /* the network input needs no gradient */
         float *dx = op->in[0] == 0 ? NULL : net->grad[op->in[0]];
         const int hw = xs->h * xs->w;
@@ -423,7 +496,7 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
             const int cdst = a->tensor[op->out].c;
             for (int j = 0, off = 0; j < op->n_in; j++) {
                 const int cs = a->tensor[op->in[j]].c;
-                if (op->in[j] != 0)
+                if (op->in[j] != 0 && net->view_of[op->in[j]] < 0)
                     be->concat_backward(c, batch, cs, cdst, off, hw, dy, net->grad[op->in[j]]);
                 off += cs;
             }
@@ -431,7 +504,8 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         }
         case A4NN_OP_MAXPOOL:
             if (dx)
-                be->maxpool_backward(c, batch, xs->c, xs->h, xs->w, in, dy, dx);
+                be->maxpool_backward(c, batch, xs->c, xs->h, xs->w, in, dy, dx,
+                                     !net->overwritten[op->in[0]]);
             break;
         case A4NN_OP_GAP:
             if (dx)
