@@ -191,8 +191,13 @@ enum { DQV = 2 }; /* 8 x 2 accumulators of the 32 registers */
  * and GCC read each input vector 4 times as an FMA memory operand (12
  * loads per 8 FMAs); here 7 per 12 (bench/README.md, AVX2) */
 enum { DQV = 3 };
-/* pins a vector to a register: the FMAs then use it, not its memory */
+/* pins a vector to a register: the FMAs then use it, not its memory (a
+ * ymm register: needs AVX) */
+#ifdef __AVX__
 #define KEEP_IN_REG(v) __asm__("" : "+x"(v))
+#else
+#define KEEP_IN_REG(v) ((void)0)
+#endif
 /* the forward kernel's 3x3 taps unrolled whole: without the loop over kernel
  * rows GCC no longer spills an accumulator per row; 8 -> 8 channels on
  * 30x30 ran 74 -> 84 GFLOP/s, 16 -> 16 on 15x15 68 -> 81 */
