@@ -115,7 +115,7 @@ static void test_onednn_32(void **state)
 {
     (void)state;
     for (int t = 1; t <= 2; t++)
-        assert_true(check_search_space(32, t) >= 3); /* 16 on 15x15, 32 on 7x7, ... */
+        assert_true(check_search_space(32, t) >= 3); /* 32 on 15x15, 32 on 7x7, ... */
 }
 
 static void test_onednn_64(void **state)

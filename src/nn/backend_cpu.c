@@ -181,7 +181,24 @@ static void conv_image(const float *x, int c, int h, int w, const float *wt, int
  * the same kernel on the padded output gradient with flipped, transposed
  * weights; the weight gradient correlates the gridded output gradient with
  * the padded input (on small maps as one sgemm per tap). */
-enum { DQ = 2 * VL, DCHUNK = 1024, DW_L1 = 40 * 1024 };
+#ifdef __AVX512F__
+enum { DQV = 2 }; /* 8 x 2 accumulators of the 32 registers */
+#define KEEP_IN_REG(v) ((void)0)
+#define UNROLL_KY
+#else
+/* 4 x 3 accumulators of the 16 ymm registers (with 3 input vectors and a
+ * broadcast weight): 4 x 2 left the FMAs waiting on the adds before them,
+ * and GCC read each input vector 4 times as an FMA memory operand (12
+ * loads per 8 FMAs); here 7 per 12 (bench/README.md, AVX2) */
+enum { DQV = 3 };
+/* pins a vector to a register: the FMAs then use it, not its memory */
+#define KEEP_IN_REG(v) __asm__("" : "+x"(v))
+/* the forward kernel's 3x3 taps unrolled whole: without the loop over kernel
+ * rows GCC no longer spills an accumulator per row; 8 -> 8 channels on
+ * 30x30 ran 74 -> 84 GFLOP/s, 16 -> 16 on 15x15 68 -> 81 */
+#define UNROLL_KY _Pragma("GCC unroll 3")
+#endif
+enum { DQ = DQV * VL, DCHUNK = 32 * DQ, DW_L1 = 40 * 1024 };
 
 typedef struct {
     int c, h, w, k, pad; /* input channels and size, kernel, padding */
@@ -208,18 +225,36 @@ static int use_direct(const a4nn_conv_desc *d)
     return d->k > 1 && d->c_out <= 128 && d->c_in <= 128 && d->pad < d->k;
 }
 
-/* only the padding is zeroed: the image rows are written once */
+/* n floats from s to d in vectors, the last one overlapping (n >= VL) */
+static inline void copy_row(float *d, const float *s, int n)
+{
+    if (n < VL) {
+        memcpy(d, s, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int i = 0; i < n - VL; i += VL)
+        storev(d + i, loadv(s + i));
+    storev(d + n - VL, loadv(s + n - VL));
+}
+
+/* only the padding is zeroed: the image rows are written once (inline
+ * vector copies: a memcpy and a memset call per row of 30 floats cost
+ * about as much as the copy itself) */
 static void pad_image(const dgeom *g, const float *x, float *xp)
 {
     const size_t top = (size_t)g->pad * g->wp + g->pad, /* first image float */
         end = top + (size_t)g->h * g->wp;               /* past the last row's right pad */
+    const vecf zero = {0};
     for (int ci = 0; ci < g->c; ci++) {
         float *d = xp + ci * g->cs;
         memset(d, 0, top * sizeof(float));
         for (int iy = 0; iy < g->h; iy++) {
             float *r = d + top + (size_t)iy * g->wp; /* then its right and the next left pad */
-            memcpy(r, x + ((size_t)ci * g->h + iy) * g->w, (size_t)g->w * sizeof(float));
-            memset(r + g->w, 0, 2 * (size_t)g->pad * sizeof(float));
+            copy_row(r, x + ((size_t)ci * g->h + iy) * g->w, g->w);
+            /* whole vectors: what they write past the pads the next row
+             * overwrites, or the zeroing after the last row (cs - end >= DQ) */
+            for (int p = 0; p < 2 * g->pad; p += VL)
+                storev(r + g->w + p, zero);
         }
         memset(d + end, 0, (g->cs - end) * sizeof(float));
     }
@@ -237,24 +272,27 @@ direct_forward_k(const dgeom *g, const float *xp, const float *pk, int co, float
             const float *wb = pk + (size_t)cb * g->c * kk;
             const int nj = co - cb < DCO ? co - cb : DCO;
             for (int q = q0; q < q1; q += DQ) {
-                vecf a[DCO][2] = {{{0}}};
+                vecf a[DCO][DQV] = {{{0}}};
                 for (int ci = 0; ci < g->c; ci++) {
                     const float *xc = xp + ci * g->cs + q, *wc = wb + (size_t)ci * kk * DCO;
+                    UNROLL_KY
                     for (int ky = 0; ky < k; ky++)
                         for (int kx = 0; kx < k; kx++) {
                             const float *xs = xc + ky * g->wp + kx;
-                            const vecf x0 = loadv(xs), x1 = loadv(xs + VL);
-                            const float *wt = wc + (ky * k + kx) * DCO;
-                            for (int j = 0; j < DCO; j++) {
-                                a[j][0] += wt[j] * x0;
-                                a[j][1] += wt[j] * x1;
+                            vecf xv[DQV];
+                            for (int v = 0; v < DQV; v++) {
+                                xv[v] = loadv(xs + v * VL);
+                                KEEP_IN_REG(xv[v]);
                             }
+                            const float *wt = wc + (ky * k + kx) * DCO;
+                            for (int j = 0; j < DCO; j++)
+                                for (int v = 0; v < DQV; v++)
+                                    a[j][v] += wt[j] * xv[v];
                         }
                 }
-                for (int j = 0; j < nj; j++) {
-                    storev(yg + (size_t)(cb + j) * g->n + q, a[j][0]);
-                    storev(yg + (size_t)(cb + j) * g->n + q + VL, a[j][1]);
-                }
+                for (int j = 0; j < nj; j++)
+                    for (int v = 0; v < DQV; v++)
+                        storev(yg + (size_t)(cb + j) * g->n + q + v * VL, a[j][v]);
             }
         }
     }
@@ -279,7 +317,7 @@ static void from_grid(const dgeom *g, const float *yg, int co, int add, float *y
                 for (int ox = 0; ox < g->wo; ox++)
                     o[ox] += r[ox];
             else
-                memcpy(o, r, (size_t)g->wo * sizeof(float));
+                copy_row(o, r, g->wo);
         }
 }
 
@@ -290,8 +328,7 @@ static void to_grid(const dgeom *g, const float *dy, int co, float *dg)
         float *r = dg + (size_t)c * g->n;
         memset(r, 0, (size_t)g->n * sizeof(float));
         for (int oy = 0; oy < g->ho; oy++)
-            memcpy(r + (size_t)oy * g->wp, dy + ((size_t)c * g->ho + oy) * g->wo,
-                   (size_t)g->wo * sizeof(float));
+            copy_row(r + (size_t)oy * g->wp, dy + ((size_t)c * g->ho + oy) * g->wo, g->wo);
     }
 }
 
@@ -321,10 +358,14 @@ direct_dweights_k(const dgeom *g, const float *xp, const float *dg, size_t ds, i
                         const float *xs = xp + ci * g->cs + ky * g->wp + kx0;
                         vecf a[DCO][3] = {{{0}}};
                         for (int q = q0; q < q1; q += VL) {
-                            const vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
-                                       x2 = loadv(xs + q + 2);
+                            vecf x0 = loadv(xs + q), x1 = loadv(xs + q + 1),
+                                 x2 = loadv(xs + q + 2);
+                            KEEP_IN_REG(x0);
+                            KEEP_IN_REG(x1);
+                            KEEP_IN_REG(x2);
                             for (int j = 0; j < DCO; j++) {
-                                const vecf d = loadv(dr[j] + q);
+                                vecf d = loadv(dr[j] + q);
+                                KEEP_IN_REG(d);
                                 a[j][0] += d * x0;
                                 a[j][1] += d * x1;
                                 a[j][2] += d * x2;
@@ -367,8 +408,17 @@ static void gemm_dweights(const dgeom *g, const float *xp, const float *dg, size
 
 /* On small maps (up to about 20x20) the direct kernel's registers are
  * flushed after a few positions per channel and tap row; there the k*k
- * GEMMs measured 1.2-1.4x faster (bench/README.md). */
-static int use_gemm_dweights(const dgeom *g) { return g->n <= 512; }
+ * GEMMs measured 1.2-1.4x faster (bench/README.md, AVX-512). On AVX2 the
+ * direct kernel with its inputs in registers ran 15x15 maps (n 264) 1.7x
+ * faster than the GEMMs (16 channels) and 7x7 ones about even. */
+static int use_gemm_dweights(const dgeom *g)
+{
+#ifdef __AVX512F__
+    return g->n <= 512;
+#else
+    return g->n <= 128;
+#endif
+}
 
 static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
                              const float *b, float *y)

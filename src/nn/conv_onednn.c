@@ -15,13 +15,22 @@
  * direct kernels' time; at 8 and 24 channels and on the first convolution
  * 1.25-3.4x. bench_train --profile, per shape inside whole networks: on
  * maps up to 62x62 at 48-96 channels oneDNN's forward and backward were
- * 1.2-1.5x faster, at 32 channels the same, at 16 channels slower. */
+ * 1.2-1.5x faster, at 32 channels the same, at 16 channels slower.
+ * On AVX2 (Zen 3, bench/README.md) the direct kernels ran 16 -> 16 channels
+ * on 15x15 maps 1.22x faster than oneDNN, 32-96 on 15x15 even (0.96-1.03x),
+ * on 7x7 0.70-0.75x: there the small maps need 32 channels and more. */
 int a4nn_cpu_conv_onednn(const a4nn_conv_desc *d)
 {
     const int map = d->h_in * d->w_in;
+#ifdef __AVX512F__
+    const int small_c = 16;
+#else
+    const int small_c = 32;
+#endif
     return a4nn_onednn_available() && d->k == 3 && d->pad == 1 && !d->bias &&
            d->c_in % 16 == 0 && d->c_out % 16 == 0 &&
-           (map <= 16 * 16 || (d->c_in >= 48 && d->c_out >= 48 && map <= 64 * 64));
+           ((map <= 16 * 16 && d->c_in >= small_c && d->c_out >= small_c) ||
+            (d->c_in >= 48 && d->c_out >= 48 && map <= 64 * 64));
 }
 
 #ifndef A4NN_ONEDNN
