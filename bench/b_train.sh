@@ -39,12 +39,19 @@ peak=$("$B"/bench/bench_train --sgemm --threads "$THREADS" | sed 's/.*sgemm_gflo
 echo "OpenBLAS sgemm on $THREADS threads: $peak GFLOP/s (the practical limit)"
 echo "% sgemm: training GFLOP/s with a multiply-add as 2 FLOPs (as sgemm's 2n^3), over sgemm GFLOP/s"
 echo "cpu ratio: the same ratio per second of each process's CPU time (less sensitive to other load)"
-printf '%-8s %-34s %9s %11s %11s %8s %8s %9s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm" "cpu ratio"
+echo "other: the cores that other processes kept busy during the case, on average (/proc/stat); with"
+echo "  THREADS at the core count, two-thread figures stall in OpenMP barriers once it is well above 0"
+printf '%-8s %-34s %9s %11s %11s %8s %8s %9s %6s\n' case network MFLOPs "a4nn img/s" "torch img/s" ratio "% sgemm" "cpu ratio" other
+ticks() { # busy and all jiffies of the machine, and those of this script's waited-for children
+  awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat
+  awk '{print $16+$17}' /proc/$$/stat
+}
 kv() { # kv KEY LINE: the value of KEY=value in a line of key=value pairs
   tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1
 }
 run_case() { # name genome size channels batch
-  local out tout ips gf mf params tparams tips ratio frac cips tcips cratio
+  local out tout ips gf mf params tparams tips ratio frac cips tcips cratio t0 t1 other
+  t0=$(ticks)
   out=$("$B"/bench/bench_train --genome "$2" --size "$3" --init-channels "$4" --batch "$5" --threads "$THREADS" --steps "$STEPS" --kernels "$KERNELS") ||
     { echo "b_train: bench_train failed for case $1: $out"; exit 1; }
   ips=$(kv images_per_s "$out")
@@ -68,7 +75,9 @@ run_case() { # name genome size channels batch
   else
     tips="SKIPPED"; ratio="(no python3-torch)"; cratio="-"
   fi
-  printf '%-8s %-34s %9.2f %11.1f %11s %8s %8s %9s\n' "$1" "$3 C=$4 batch $5" "$mf" "$ips" "$tips" "$ratio" "$frac" "$cratio"
+  t1=$(ticks)
+  other=$(echo $t0 $t1 | awk -v n="$(nproc)" '{b = $4 - $1; t = $5 - $2; o = $6 - $3; printf "%.2f", (t > 0 ? (b - o) * n / t : 0)}')
+  printf '%-8s %-34s %9.2f %11.1f %11s %8s %8s %9s %6s\n' "$1" "$3 C=$4 batch $5" "$mf" "$ips" "$tips" "$ratio" "$frac" "$cratio" "$other"
 }
 run_case lowest "${G[0]}" 127x127 24 32
 run_case median "${G[1]}" 127x127 24 32
