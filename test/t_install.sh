@@ -195,4 +195,10 @@ c = args(False)
 assert c["CUDA"] == "0" and "CUDA_ARCH" not in c and "cudnn" not in c["EXTRA_LDFLAGS"], c
 print("ok: Spack recipe: CUDA_ARCH='70 80', CUDA_HOME, HDF5 and library directories passed to make")
 PY
+# the recipe builds portable binaries (ARCH= , no -march): the CPU backend's
+# vector kernels must compile without AVX too (-Werror)
+make --no-print-directory BUILD="$tmp/portable" ARCH= CUDA=0 \
+  "$tmp/portable/obj/nn/backend_cpu.o" "$tmp/portable/obj/nn/winograd.o" >"$tmp/portable.log" 2>&1 ||
+  { grep -m 5 "error" "$tmp/portable.log"; fail "the CPU kernels do not compile with ARCH= (portable build)"; }
+echo "ok: the CPU backend's kernels compile with ARCH= (no -march)"
 echo PASS

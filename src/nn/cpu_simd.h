@@ -13,6 +13,13 @@ enum { VL = 16, DCO = 8 };
 #else
 enum { VL = 8, DCO = 4 };
 #endif
+#ifndef __AVX__
+/* a portable build (ARCH= , SSE only) emulates the 8-float vectors with two
+ * SSE registers; GCC then warns that passing them by value has no AVX ABI.
+ * These helpers are static inline and never cross a translation unit, so
+ * no caller can disagree with the ABI. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef float vecf __attribute__((vector_size(VL * sizeof(float))));
 
 static inline vecf loadv(const float *p)
