@@ -853,6 +853,21 @@ static void cpu_maxpool_forward(void *vctx, int n, int c, int h, int w, const fl
     }
 }
 
+/* Which of a 2x2 window's floats (a b / c d) is its first maximum, 0-3,
+ * comparing in that order: the one choice both forms of the backward make */
+static inline int window_argmax(float a, float b, float c, float d)
+{
+    int k = 0;
+    float m = a;
+    if (b > m)
+        m = b, k = 1;
+    if (c > m)
+        m = c, k = 2;
+    if (d > m)
+        k = 3;
+    return k;
+}
+
 /* Overwriting (acc 0), each window's four floats are written once, the
  * gradient at the first argmax and zeros elsewhere (and the row and column
  * that floor pooling leaves out zeroed), so the input gradient needs no
@@ -872,31 +887,20 @@ static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const f
             float *q0 = q + (2 * oy) * w, *q1 = q0 + w;
             if (acc) {
                 for (int ox = 0; ox < wo; ox++) {
-                    const int base = 2 * ox;
-                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
-                    float *t = q0 + base; /* the first argmax, as the comparisons go */
-                    float m = a;
-                    if (b > m) m = b, t = q0 + base + 1;
-                    if (cc > m) m = cc, t = q1 + base;
-                    if (d > m) t = q1 + base + 1;
-                    *t += gr[ox];
+                    const int b = 2 * ox,
+                              k = window_argmax(r0[b], r0[b + 1], r1[b], r1[b + 1]);
+                    (k < 2 ? q0 : q1)[b + (k & 1)] += gr[ox];
                 }
             } else {
 #pragma omp simd
                 for (int ox = 0; ox < wo; ox++) {
-                    const int base = 2 * ox;
-                    const float a = r0[base], b = r0[base + 1], cc = r1[base], d = r1[base + 1];
+                    const int b = 2 * ox,
+                              k = window_argmax(r0[b], r0[b + 1], r1[b], r1[b + 1]);
                     const float gv = gr[ox];
-                    /* the same choice as above: which of the four wins */
-                    const int wb = b > a;
-                    const float m1 = wb ? b : a;
-                    const int wc = cc > m1;
-                    const float m2 = wc ? cc : m1;
-                    const int wd = d > m2;
-                    q0[base] = !wb && !wc && !wd ? gv : 0;
-                    q0[base + 1] = wb && !wc && !wd ? gv : 0;
-                    q1[base] = wc && !wd ? gv : 0;
-                    q1[base + 1] = wd ? gv : 0;
+                    q0[b] = k == 0 ? gv : 0;
+                    q0[b + 1] = k == 1 ? gv : 0;
+                    q1[b] = k == 2 ? gv : 0;
+                    q1[b + 1] = k == 3 ? gv : 0;
                 }
                 if (w & 1)
                     q0[w - 1] = q1[w - 1] = 0;
