@@ -116,11 +116,18 @@ static void p_conv_f(void *c, const a4nn_conv_desc *d, const float *x, const flo
     TIMED(d->k == 1 ? P_CONV1_F : P_CONV3_F, orig.conv_forward(c, d, x, w, b, y));
     shape_add(d, 0, a4nn_now() - t0);
 }
-static void p_conv_b(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
-                     const float *dy, float *dx, float *dw, float *db)
+static void p_conv_fs(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
+                      const float *b, float *y, double *st)
 {
     double t0 = a4nn_now();
-    TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B, orig.conv_backward(c, d, x, w, dy, dx, dw, db));
+    TIMED(d->k == 1 ? P_CONV1_F : P_CONV3_F, orig.conv_forward_stats(c, d, x, w, b, y, st));
+    shape_add(d, 0, a4nn_now() - t0);
+}
+static void p_conv_b(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
+                     const float *dy, float *dx, float *dw, float *db, int acc)
+{
+    double t0 = a4nn_now();
+    TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B, orig.conv_backward(c, d, x, w, dy, dx, dw, db, acc));
     shape_add(d, 1, a4nn_now() - t0);
 }
 static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *g, const float *b,
@@ -130,10 +137,10 @@ static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *
 }
 static void p_bnr_f(void *c, int n, int ch, int hw, const float *x, const float *g,
                     const float *b, float *rm, float *rv, float *sm, float *si, float *y,
-                    size_t ys, int tr, float m, float e)
+                    size_t ys, int tr, float m, float e, const double *st)
 {
     TIMED(P_BNRELU_F,
-          orig.bn_relu_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, ys, tr, m, e));
+          orig.bn_relu_forward(c, n, ch, hw, x, g, b, rm, rv, sm, si, y, ys, tr, m, e, st));
 }
 static void p_bn_b(void *c, int n, int ch, int hw, const float *x, const float *dy,
                    const float *g, const float *sm, const float *si, float *dx, float *dg,
@@ -179,6 +186,8 @@ static void profile_backend(a4nn_backend *be)
 {
     orig = *be;
     be->conv_forward = p_conv_f, be->conv_backward = p_conv_b;
+    if (be->conv_forward_stats)
+        be->conv_forward_stats = p_conv_fs;
     be->bn_forward = p_bn_f, be->bn_backward = p_bn_b;
     if (be->bn_relu_forward)
         be->bn_relu_forward = p_bnr_f, be->bn_relu_backward = p_bnr_b;

@@ -165,8 +165,8 @@ static void test_conv(void **state)
         p->gpu->conv_forward(p->gpu->ctx, &d, x.g, w.g, d.bias ? b.g : NULL, y.g);
         same(p, &y, TOL, "conv forward");
         /* dx starts non-zero: the backward pass must accumulate into it */
-        p->cpu->conv_backward(p->cpu->ctx, &d, x.c, w.c, dy.c, dx.c, dw.c, d.bias ? db.c : NULL);
-        p->gpu->conv_backward(p->gpu->ctx, &d, x.g, w.g, dy.g, dx.g, dw.g, d.bias ? db.g : NULL);
+        p->cpu->conv_backward(p->cpu->ctx, &d, x.c, w.c, dy.c, dx.c, dw.c, d.bias ? db.c : NULL, 1);
+        p->gpu->conv_backward(p->gpu->ctx, &d, x.g, w.g, dy.g, dx.g, dw.g, d.bias ? db.g : NULL, 1);
         same(p, &dx, TOL, "conv dx");
         same(p, &dw, TOL, "conv dw");
         if (d.bias)

@@ -521,7 +521,7 @@ static void test_tiled_conv_matches_direct(void **s)
     a4nn_error err;
     a4nn_backend *be = a4nn_backend_cpu_create(2, &err);
     be->conv_forward(be->ctx, &d, x, wt, b, y);
-    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, db);
+    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, db, 1);
     double *rdw = calloc(ws, sizeof(double)), *rdx = calloc(xs, sizeof(double));
     for (int i = 0; i < n; i++)
         for (int o = 0; o < co; o++)

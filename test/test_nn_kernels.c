@@ -6,7 +6,10 @@
  *     full at odd channel counts and sizes;
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
  *     backward, in full, and with y and dy as strided channel slices;
- *   - max pooling's overwriting backward against its accumulating one;
+ *   - the batch statistics of a convolution's output computed inside the
+ *     convolution, and BatchNorm + ReLU from them;
+ *   - max pooling's and the convolutions' overwriting backward against
+ *     their accumulating one;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
  *     evenly.
  * The gradient checks of whole networks are in test_nn_grad; oneDNN's
@@ -82,7 +85,7 @@ static void check_conv(a4nn_backend *be, int n, int c_in, int c_out, int h, int 
           *dw = malloc(sizeof(float) * ws);
     memcpy(dx, dx0, sizeof(float) * xs);
     be->conv_forward(be->ctx, &d, x, wt, NULL, y);
-    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, NULL);
+    be->conv_backward(be->ctx, &d, x, wt, dy, dx, dw, NULL, 1);
     const double scale = sqrt((double)c_in * k * k); /* size of a sum of products */
     const int full = samples <= 0;
     const long ny = full ? (long)ys : samples, nx = full ? (long)xs : samples,
@@ -189,7 +192,7 @@ static void test_bn_relu_fused(void **state)
                        0.1f, 1e-5f);
         be->relu_forward(be->ctx, total, z, y1);
         be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1], y2,
-                            (size_t)c * hw, train, 0.1f, 1e-5f);
+                            (size_t)c * hw, train, 0.1f, 1e-5f, NULL);
         for (size_t i = 0; i < total; i++)
             assert_close(y2[i], y1[i], 1e-6);
         for (int ch = 0; ch < c; ch++) {
@@ -226,7 +229,7 @@ static void test_bn_relu_fused(void **state)
             for (size_t i = 0; i < n * ws; i++)
                 wide[i] = dwide[i] = -7.0f;
             be->bn_relu_forward(be->ctx, n, c, hw, x, gamma, beta, rm[1], rv[1], sm[1], si[1],
-                                wide + off, ws, train, 0.1f, 1e-5f);
+                                wide + off, ws, train, 0.1f, 1e-5f, NULL);
             for (int i = 0; i < n; i++)
                 for (size_t j = 0; j < ws; j++) {
                     const float v = wide[i * ws + j];
@@ -287,6 +290,131 @@ static void test_maxpool_overwrite(void **state)
     free(x), free(dy), free(da), free(db);
 }
 
+/* The convolution backward overwriting its input gradient: the floats of
+ * accumulating into zeros (dx filled with anything beforehand), dw alike,
+ * on every path: direct 3x3 (padded, unpadded, the grid's position chunks),
+ * 1x1 sgemm, im2col + sgemm (over 128 channels), Winograd and oneDNN
+ * (KERNELS_AUTO, where built with it), on one and two threads */
+static void test_conv_dx_overwrite(void **state)
+{
+    (void)state;
+    static const int shapes[][7] = {
+        /* n, c_in, c_out, h, w, k, pad */
+        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
+        {2, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
+        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
+    };
+    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
+                                   A4NN_CPU_KERNELS_AUTO};
+    for (int t = 1; t <= 2; t++)
+        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
+            a4nn_backend *be = cpu_backend(t, ks[kk]);
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+                const int *S = shapes[s];
+                a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2], S[3] + 2 * S[6] - S[5] + 1,
+                                    S[4] + 2 * S[6] - S[5] + 1, S[5], S[6], 0};
+                a4nn_rng r;
+                a4nn_rng_seed(&r, 7 + s);
+                const size_t xs = (size_t)d.n * d.c_in * d.h_in * d.w_in,
+                             ys = (size_t)d.n * d.c_out * d.h_out * d.w_out,
+                             ws = (size_t)d.c_out * d.c_in * d.k * d.k;
+                float *x = randn(xs, &r), *w = randn(ws, &r), *dy = randn(ys, &r),
+                      *da = calloc(xs, sizeof(float)), *db = randn(xs, &r),
+                      *dwa = malloc(sizeof(float) * ws), *dwb = malloc(sizeof(float) * ws);
+                be->conv_backward(be->ctx, &d, x, w, dy, da, dwa, NULL, 1);
+                be->conv_backward(be->ctx, &d, x, w, dy, db, dwb, NULL, 0);
+                for (size_t i = 0; i < xs; i++)
+                    assert_close(db[i], da[i], 1e-6 * (1 + fabsf(da[i])));
+                for (size_t i = 0; i < ws; i++)
+                    assert_true(dwb[i] == dwa[i]);
+                free(x), free(w), free(dy), free(da), free(db), free(dwa), free(dwb);
+            }
+            a4nn_backend_free(be);
+        }
+}
+
+/* conv_forward_stats: the same y as conv_forward, the batch mean and
+ * biased variance of each channel of y as double-precision sums over y
+ * give them (with a bias that puts the channels' means well above their
+ * spread), and BatchNorm + ReLU from those statistics as from its own, on
+ * every convolution path, on one and two threads */
+static void test_conv_forward_stats(void **state)
+{
+    (void)state;
+    static const int shapes[][7] = {
+        /* n, c_in, c_out, h, w, k, pad */
+        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
+        {5, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
+        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
+        {1, 3, 4, 5, 5, 3, 1},
+    };
+    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
+                                   A4NN_CPU_KERNELS_AUTO};
+    for (int t = 1; t <= 2; t++)
+        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
+            a4nn_backend *be = cpu_backend(t, ks[kk]);
+            assert_non_null(be->conv_forward_stats);
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+                const int *S = shapes[s];
+                a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2], S[3] + 2 * S[6] - S[5] + 1,
+                                    S[4] + 2 * S[6] - S[5] + 1, S[5], S[6], 1};
+                a4nn_rng r;
+                a4nn_rng_seed(&r, 11 + s);
+                const int co = d.c_out, hw = d.h_out * d.w_out;
+                const size_t xs = (size_t)d.n * d.c_in * d.h_in * d.w_in,
+                             ys = (size_t)d.n * co * hw, ws = (size_t)co * d.c_in * d.k * d.k;
+                float *x = randn(xs, &r), *w = randn(ws, &r), *b = randn(co, &r),
+                      *y1 = malloc(sizeof(float) * ys), *y2 = malloc(sizeof(float) * ys);
+                for (int ch = 0; ch < co; ch++)
+                    b[ch] = 20.0f + 5.0f * b[ch];
+                double *st = malloc(sizeof(double) * 2 * co);
+                be->conv_forward(be->ctx, &d, x, w, b, y1);
+                be->conv_forward_stats(be->ctx, &d, x, w, b, y2, st);
+                for (size_t i = 0; i < ys; i++)
+                    assert_true(y2[i] == y1[i]);
+                for (int ch = 0; ch < co; ch++) {
+                    double sum = 0, sq = 0;
+                    for (int i = 0; i < d.n; i++)
+                        for (int j = 0; j < hw; j++)
+                            sum += y1[((size_t)i * co + ch) * hw + j];
+                    const double mean = sum / ((double)d.n * hw);
+                    for (int i = 0; i < d.n; i++)
+                        for (int j = 0; j < hw; j++) {
+                            const double v = y1[((size_t)i * co + ch) * hw + j] - mean;
+                            sq += v * v;
+                        }
+                    const double var = sq / ((double)d.n * hw);
+                    assert_close(st[ch], mean, 1e-6 * (fabs(mean) + sqrt(var)));
+                    assert_close(st[co + ch], var, 1e-5 * var);
+                }
+                /* BatchNorm + ReLU from them: what it computes itself */
+                float *gamma = randn(co, &r), *beta = randn(co, &r),
+                      *z1 = malloc(sizeof(float) * ys), *z2 = malloc(sizeof(float) * ys);
+                float *rm = calloc(4 * (size_t)co, sizeof(float)), *rv = rm + co,
+                      *rm2 = rm + 2 * co, *rv2 = rm + 3 * co;
+                float *sv = malloc(sizeof(float) * 4 * co);
+                for (int ch = 0; ch < co; ch++)
+                    rv[ch] = rv2[ch] = 1.0f;
+                be->bn_relu_forward(be->ctx, d.n, co, hw, y1, gamma, beta, rm, rv, sv, sv + co,
+                                    z1, (size_t)co * hw, 1, 0.1f, 1e-5f, NULL);
+                be->bn_relu_forward(be->ctx, d.n, co, hw, y1, gamma, beta, rm2, rv2,
+                                    sv + 2 * co, sv + 3 * co, z2, (size_t)co * hw, 1, 0.1f,
+                                    1e-5f, st);
+                for (size_t i = 0; i < ys; i++)
+                    assert_close(z2[i], z1[i], 1e-4 * (1 + fabsf(z1[i])));
+                for (int ch = 0; ch < co; ch++) {
+                    assert_close(sv[2 * co + ch], sv[ch], 1e-5 * (1 + fabsf(sv[ch])));
+                    assert_close(sv[3 * co + ch], sv[co + ch], 1e-4 * sv[co + ch]);
+                    assert_close(rm2[ch], rm[ch], 1e-5 * (1 + fabsf(rm[ch])));
+                    assert_close(rv2[ch], rv[ch], 1e-5 * rv[ch]);
+                }
+                free(x), free(w), free(b), free(y1), free(y2), free(st), free(gamma),
+                    free(beta), free(z1), free(z2), free(rm), free(sv);
+            }
+            a4nn_backend_free(be);
+        }
+}
+
 /* the threaded zeroing of gradient buffers: every float of any length, nothing past it */
 static void test_zero_every_length(void **state)
 {
@@ -320,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_conv_127),
         cmocka_unit_test(test_bn_relu_fused),
         cmocka_unit_test(test_maxpool_overwrite),
+        cmocka_unit_test(test_conv_dx_overwrite),
+        cmocka_unit_test(test_conv_forward_stats),
         cmocka_unit_test(test_zero_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

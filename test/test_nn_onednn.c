@@ -31,7 +31,7 @@ static conv_out run_conv(a4nn_backend *be, const a4nn_conv_desc *d, const float 
         o.dw[i] = 1e30f;
     memcpy(o.dx, dx0, sizeof(float) * xs);
     be->conv_forward(be->ctx, d, x, w, NULL, o.y);
-    be->conv_backward(be->ctx, d, x, w, dy, o.dx, o.dw, NULL);
+    be->conv_backward(be->ctx, d, x, w, dy, o.dx, o.dw, NULL, 1);
     return o;
 }
 
@@ -87,7 +87,7 @@ static int check_shape(a4nn_backend *dnn, a4nn_backend *direct, int n, int c, in
 
     /* without an input gradient: the weight gradient alone, the same */
     float *dw = malloc(sizeof(float) * ws);
-    dnn->conv_backward(dnn->ctx, &d, x, w, dy, NULL, dw, NULL);
+    dnn->conv_backward(dnn->ctx, &d, x, w, dy, NULL, dw, NULL, 1);
     assert_true(same_bits(dw, a.dw, ws));
 
     free(dw), free(x), free(w), free(dy), free(dx0);

@@ -39,7 +39,7 @@ static void run(a4nn_backend *be, const a4nn_conv_desc *d, const float *x, const
     const size_t xs = (size_t)d->n * d->c_in * d->h_in * d->w_in;
     memcpy(out[DX], dx0, sizeof(float) * xs);
     be->conv_forward(be->ctx, d, x, w, b, out[Y]);
-    be->conv_backward(be->ctx, d, x, w, dy, out[DX], out[DW], d->bias ? out[DB] : NULL);
+    be->conv_backward(be->ctx, d, x, w, dy, out[DX], out[DW], d->bias ? out[DB] : NULL, 1);
 }
 
 static void check(a4nn_backend *own, a4nn_backend *ref, int n, int c_in, int c_out, int h,
@@ -123,7 +123,7 @@ static void test_winograd_deterministic(void **state)
     float *dx[2], *dw[2];
     for (int v = 0; v < 2; v++) {
         dx[v] = calloc(xs, sizeof(float)), dw[v] = malloc(sizeof(float) * ws);
-        be->conv_backward(be->ctx, &d, x, w, dy, dx[v], dw[v], NULL);
+        be->conv_backward(be->ctx, &d, x, w, dy, dx[v], dw[v], NULL, 1);
     }
     assert_memory_equal(dw[0], dw[1], sizeof(float) * ws);
     assert_memory_equal(dx[0], dx[1], sizeof(float) * xs);

@@ -57,9 +57,18 @@ struct a4nn_backend {
     /* y = conv(x, w) + b; w is [c_out, c_in, k, k] */
     void (*conv_forward)(void *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
                          const float *b, float *y);
-    /* dw, db overwritten; dx (may be NULL) accumulates */
+    /* Optional (NULL: not offered): conv_forward, and also the batch mean
+     * and biased variance of each channel of y into stats (host memory,
+     * [c_out] means then [c_out] variances) for the BatchNorm that reads y
+     * next, computed while each image's output is in cache */
+    void (*conv_forward_stats)(void *ctx, const a4nn_conv_desc *d, const float *x,
+                               const float *w, const float *b, float *y, double *stats);
+    /* dw, db overwritten; dx (may be NULL) accumulates when dx_accumulate
+     * is nonzero, else is overwritten (the network passes 0 where the
+     * convolution is its input's only consumer, so that gradient needs no
+     * zeroing) */
     void (*conv_backward)(void *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
-                          const float *dy, float *dx, float *dw, float *db);
+                          const float *dy, float *dx, float *dw, float *db, int dx_accumulate);
 
     /* BatchNorm2d over [n, c, hw]. train: batch statistics, saved into
      * save_mean/save_invstd, and running stats updated with momentum (PyTorch
@@ -83,11 +92,13 @@ struct a4nn_backend {
      * shift, so it needs beta and not y; dgamma and dbeta overwritten; dx
      * accumulates when dx_accumulate is nonzero, else is overwritten (the
      * network passes 0 where the BatchNorm is its input's only consumer, so
-     * that gradient needs no zeroing). */
+     * that gradient needs no zeroing). In training, batch_stats (host
+     * memory, or NULL: computed from x) are x's per-channel batch mean and
+     * biased variance, [c] each, as conv_forward_stats gives them. */
     void (*bn_relu_forward)(void *ctx, int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, float *running_mean, float *running_var,
                             float *save_mean, float *save_invstd, float *y, size_t y_stride,
-                            int train, float momentum, float eps);
+                            int train, float momentum, float eps, const double *batch_stats);
     void (*bn_relu_backward)(void *ctx, int n, int c, int hw, const float *x, const float *dy,
                              size_t dy_stride, const float *gamma, const float *beta,
                              const float *save_mean, const float *save_invstd, float *dx,

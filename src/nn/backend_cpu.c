@@ -33,6 +33,8 @@ typedef struct {
     size_t wu_floats;  /* the Winograd weights G g G^T, packed */
     float *wu;
     onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
+    size_t st_doubles; /* conv_forward_stats: per image and channel, sum and squares */
+    double *st;
 } cpu_ctx;
 
 static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d);
@@ -425,13 +427,89 @@ static int use_gemm_dweights(const dgeom *g)
 #endif
 }
 
-static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
-                             const float *b, float *y)
+/* Per channel of one image's output y [c][hw], still in cache: the sum
+ * (st[2 ch]) and the sum of squares about the image's own mean (st[2 ch +
+ * 1]), from one pass of sums shifted by the channel's first value (so the
+ * squares keep their precision), in two vectors of partial sums each: one
+ * chain of adds waited on the add before it; stats_combine merges the
+ * images. */
+static void image_stats(const float *y, int c, int hw, double *st)
 {
-    cpu_ctx *ctx = vctx;
-    if (use_onednn(ctx, d) && onednn_conv_forward(ctx->dnn, d, x, w, y) == A4NN_OK)
+    for (int ch = 0; ch < c; ch++) {
+        const float *p = y + (size_t)ch * hw, shift = p[0];
+        vecf s0 = {0}, s1 = {0}, q0 = {0}, q1 = {0};
+        int j = 0;
+        for (; j + 2 * VL <= hw; j += 2 * VL) {
+            const vecf a = loadv(p + j) - shift, b = loadv(p + j + VL) - shift;
+            s0 += a;
+            s1 += b;
+            q0 += a * a;
+            q1 += b * b;
+        }
+        s0 += s1;
+        q0 += q1;
+        float s = 0, q = 0;
+        for (int l = 0; l < VL; l++)
+            s += s0[l], q += q0[l];
+        for (; j < hw; j++) {
+            const float v = p[j] - shift;
+            s += v;
+            q += v * v;
+        }
+        double m2 = (double)q - (double)s * s / hw;
+        st[2 * ch] = (double)s + (double)shift * hw;
+        st[2 * ch + 1] = m2 > 0 ? m2 : 0;
+    }
+}
+
+/* stats [2c]: the batch mean, then the biased variance, of each channel from
+ * the per-image sums of image_stats (the parallel-variance formula: the
+ * images' squares plus their means' spread), in image order */
+static void stats_combine(const double *st, int n, int c, int hw, double *stats)
+{
+    const double m = (double)n * hw;
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0, q = 0;
+        for (int i = 0; i < n; i++)
+            s += st[((size_t)i * c + ch) * 2];
+        const double mean = s / m;
+        for (int i = 0; i < n; i++) {
+            const double *e = st + ((size_t)i * c + ch) * 2, dm = e[0] / hw - mean;
+            q += e[1] + hw * dm * dm;
+        }
+        stats[ch] = mean;
+        stats[c + ch] = q / m;
+    }
+}
+
+/* the convolution forward; with stats, also the batch statistics of y for
+ * the BatchNorm that reads it next (conv_forward_stats), taken from each
+ * image's output while it is in cache instead of in a pass of their own */
+static void conv_forward(cpu_ctx *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
+                         const float *b, float *y, double *stats)
+{
+    const int HWo = d->h_out * d->w_out;
+    double *st = NULL;
+    if (stats) {
+        const size_t need = (size_t)d->n * d->c_out * 2;
+        if (ctx->st_doubles < need) {
+            free(ctx->st);
+            ctx->st = a4nn_calloc(need, sizeof(double));
+            ctx->st_doubles = need;
+        }
+        st = ctx->st;
+    }
+    if (use_onednn(ctx, d) && onednn_conv_forward(ctx->dnn, d, x, w, y) == A4NN_OK) {
+        if (st) {
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
+            for (int i = 0; i < d->n; i++)
+                image_stats(y + (size_t)i * d->c_out * HWo, d->c_out, HWo,
+                            st + (size_t)i * d->c_out * 2);
+            stats_combine(st, d->n, d->c_out, HWo, stats);
+        }
         return;
-    const int K = d->c_in * d->k * d->k, HWo = d->h_out * d->w_out;
+    }
+    const int K = d->c_in * d->k * d->k;
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
     const int wino = use_winograd(ctx, d), direct = !wino && use_direct(d);
     const dgeom g = dgeom_of(d->c_in, d->h_in, d->w_in, d->k, d->pad);
@@ -469,7 +547,23 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
                 for (int p = 0; p < HWo; p++)
                     r[p] += bv;
             }
+        if (st)
+            image_stats(yi, d->c_out, HWo, st + (size_t)i * d->c_out * 2);
     }
+    if (st)
+        stats_combine(st, d->n, d->c_out, HWo, stats);
+}
+
+static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
+                             const float *b, float *y)
+{
+    conv_forward(vctx, d, x, w, b, y, NULL);
+}
+
+static void cpu_conv_forward_stats(void *vctx, const a4nn_conv_desc *d, const float *x,
+                                   const float *w, const float *b, float *y, double *stats)
+{
+    conv_forward(vctx, d, x, w, b, y, stats);
 }
 
 /* The input gradient of a stride-1 convolution is itself one: dx +=
@@ -477,11 +571,17 @@ static void cpu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x
  * This keeps the im2col + sgemm path (with beta 1 accumulating into dx)
  * instead of a col2im scatter. */
 static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x,
-                              const float *w, const float *dy, float *dx, float *dw, float *db)
+                              const float *w, const float *dy, float *dx, float *dw, float *db,
+                              int dx_acc)
 {
     cpu_ctx *ctx = vctx;
-    if (use_onednn(ctx, d) && onednn_conv_backward(ctx->dnn, d, x, w, dy, dx, dw) == A4NN_OK)
-        return;
+    if (use_onednn(ctx, d)) {
+        /* oneDNN's input gradient adds into dx */
+        if (dx && !dx_acc)
+            cpu_zero(ctx, dx, (size_t)d->n * d->c_in * d->h_in * d->w_in), dx_acc = 1;
+        if (onednn_conv_backward(ctx->dnn, d, x, w, dy, dx, dw) == A4NN_OK)
+            return;
+    }
     const int k = d->k, kk = k * k, K = d->c_in * kk, HWo = d->h_out * d->w_out;
     const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
     const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
@@ -563,7 +663,7 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                 if (wino) {
                     wino_dweights_image(&wg, xi, dyi, ws, acc);
                     if (dx)
-                        wino_forward_image(&wgt, dyi, ctx->wu, 1, ws, dx + i * xs);
+                        wino_forward_image(&wgt, dyi, ctx->wu, dx_acc, ws, dx + i * xs);
                 } else if (direct) {
                     float *xp = ws, *dgb = ws + dg_at, *dg = dgb + dy_grid;
                     pad_image(&gx, xi, xp);
@@ -581,14 +681,14 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                         if (!shared)
                             pad_image(&gt, dyi, dyp);
                         direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
-                        from_grid(&gt, xg, d->c_in, 1, dx + i * xs);
+                        from_grid(&gt, xg, d->c_in, dx_acc, dx + i * xs);
                     }
                 } else if (direct_1x1(d)) {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f,
                                 dyi, HWo, xi, HWo, 1.0f, acc, K);
                     if (dx)
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                    w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
+                                    w, K, dyi, HWo, dx_acc ? 1.0f : 0.0f, dx + i * xs, HWo);
                 } else {
                     for (int oy = 0; oy < d->h_out; oy += tr) {
                         int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out,
@@ -599,7 +699,8 @@ static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *
                     }
                     if (dx)
                         conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k,
-                                   k - 1 - d->pad, d->h_in, d->w_in, 1.0f, ws, dx + i * xs);
+                                   k - 1 - d->pad, d->h_in, d->w_in, dx_acc ? 1.0f : 0.0f, ws,
+                                   dx + i * xs);
                 }
                 if (d->bias)
                     for (int co = 0; co < d->c_out; co++) {
@@ -663,34 +764,42 @@ static inline float bn_affine(float x, float g, float b)
 static void bn_forward(cpu_ctx *ctx, int n, int c, int hw, const float *x, const float *gamma,
                        const float *beta, float *rmean, float *rvar, float *smean,
                        float *sinvstd, float *y, size_t ys, int train, float momentum, float eps,
-                       int relu)
+                       int relu, const double *stats)
 {
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int ch = 0; ch < c; ch++) {
         float mean, invstd;
         if (train) {
-            /* one pass: sums of v = x - shift and v^2, shifted by a value of
-             * the channel so that the variance keeps its precision */
-            const float shift = x[(size_t)ch * hw];
-            double s = 0, ss = 0;
-            for (int i = 0; i < n; i++) {
-                const float *p = x + i * cs + (size_t)ch * hw;
-                float ls = 0, lss = 0;
+            const double m = (double)n * hw;
+            double var;
+            if (stats) { /* from the convolution that wrote x */
+                mean = (float)stats[ch];
+                var = stats[c + ch];
+            } else {
+                /* one pass: sums of v = x - shift and v^2, shifted by a
+                 * value of the channel so that the variance keeps its
+                 * precision */
+                const float shift = x[(size_t)ch * hw];
+                double s = 0, ss = 0;
+                for (int i = 0; i < n; i++) {
+                    const float *p = x + i * cs + (size_t)ch * hw;
+                    float ls = 0, lss = 0;
 #pragma omp simd reduction(+ : ls, lss)
-                for (int j = 0; j < hw; j++) {
-                    const float v = p[j] - shift;
-                    ls += v;
-                    lss += v * v;
+                    for (int j = 0; j < hw; j++) {
+                        const float v = p[j] - shift;
+                        ls += v;
+                        lss += v * v;
+                    }
+                    s += ls;
+                    ss += lss;
                 }
-                s += ls;
-                ss += lss;
+                const double ms = s / m;
+                var = ss / m - ms * ms;
+                mean = (float)(shift + ms);
             }
-            const double m = (double)n * hw, ms = s / m;
-            double var = ss / m - ms * ms;
             if (var < 0)
                 var = 0;
-            mean = (float)(shift + ms);
             invstd = (float)(1.0 / sqrt(var + eps));
             smean[ch] = mean;
             sinvstd[ch] = invstd;
@@ -725,16 +834,16 @@ static void cpu_bn_forward(void *vctx, int n, int c, int hw, const float *x, con
                            float *sinvstd, float *y, int train, float momentum, float eps)
 {
     bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, (size_t)c * hw,
-               train, momentum, eps, 0);
+               train, momentum, eps, 0, NULL);
 }
 
 static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x,
                                 const float *gamma, const float *beta, float *rmean, float *rvar,
                                 float *smean, float *sinvstd, float *y, size_t y_stride,
-                                int train, float momentum, float eps)
+                                int train, float momentum, float eps, const double *stats)
 {
     bn_forward(vctx, n, c, hw, x, gamma, beta, rmean, rvar, smean, sinvstd, y, y_stride, train,
-               momentum, eps, 1);
+               momentum, eps, 1, stats);
 }
 
 /* BatchNorm backward; with beta, of BatchNorm + ReLU: the gradient dy is
@@ -1053,6 +1162,7 @@ static void cpu_destroy(void *vctx)
     free(ctx->wt);
     free(ctx->pk);
     free(ctx->wu);
+    free(ctx->st);
     onednn_convs_free(ctx->dnn);
     free(ctx);
 }
@@ -1113,6 +1223,7 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
         .conv_backward = cpu_conv_backward,
         .bn_forward = cpu_bn_forward,
         .bn_backward = cpu_bn_backward,
+        .conv_forward_stats = cpu_conv_forward_stats,
         .bn_relu_forward = cpu_bn_relu_forward,
         .bn_relu_backward = cpu_bn_relu_backward,
         .relu_forward = cpu_relu_forward,

@@ -659,7 +659,7 @@ void cu_conv_forward(void *vctx, const a4nn_conv_desc *d, const float *x, const 
 }
 
 void cu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x, const float *w,
-                      const float *dy, float *dx, float *dw, float *db)
+                      const float *dy, float *dx, float *dw, float *db, int dx_accumulate)
 {
     PROF(P_CONV_B);
     cuda_ctx *c = (cuda_ctx *)vctx;
@@ -673,7 +673,8 @@ void cu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x, const
         CUDNN_CHECK(cudnnConvolutionBackwardBias(c->dnn, &one, e->y, dy, &zero, e->b, db));
     if (dx)
         CUDNN_CHECK(cudnnConvolutionBackwardData(c->dnn, &one, e->w, w, e->y, dy, e->conv,
-                                                 e->bwd_data, c->ws, c->ws_size, &one, e->x, dx));
+                                                 e->bwd_data, c->ws, c->ws_size,
+                                                 dx_accumulate ? &one : &zero, e->x, dx));
 }
 
 /* ---- BatchNorm ---------------------------------------------------------- */

@@ -9,6 +9,11 @@ typedef struct {
     size_t w, b;          /* offsets into params/grads (b: SIZE_MAX when none) */
     size_t rmean, rvar;   /* BN: offsets into the buffers array */
     float *save_mean, *save_invstd; /* BN: batch statistics of the last forward */
+    /* a fused BN whose input a convolution alone writes, on a backend with
+     * conv_forward_stats: the batch mean and variance the convolution
+     * computes for it in training ([2c], host) */
+    double *stats;
+    int stats_of; /* a convolution: the BN layer it computes them for, or -1 */
 } layer;
 
 struct a4nn_net {
@@ -30,9 +35,9 @@ struct a4nn_net {
      * run as one backend entry; the BatchNorm output is never stored */
     unsigned char *fused;
     unsigned char *elided; /* [n_tensors] such BatchNorm outputs */
-    /* [n_tensors] inputs that a fused BatchNorm or a max pooling alone
-     * reads: its backward overwrites their gradient, which so needs no
-     * zeroing */
+    /* [n_tensors] inputs that a fused BatchNorm, a max pooling or a
+     * convolution alone reads: its backward overwrites their gradient,
+     * which so needs no zeroing */
     unsigned char *overwritten;
     /* [n_tensors] -1, or the concatenation whose channel slice from
      * view_off[t] on holds tensor t (its value and its gradient): the
@@ -156,7 +161,8 @@ static void plan_fusion(a4nn_net *net)
         for (int j = 0; j < a->ops[i].n_in; j++)
             uses[a->ops[i].in[j]]++;
     for (int i = 0; i < a->n_ops; i++)
-        if (a->ops[i].kind == A4NN_OP_MAXPOOL && a->ops[i].in[0] != 0)
+        if ((a->ops[i].kind == A4NN_OP_MAXPOOL || a->ops[i].kind == A4NN_OP_CONV) &&
+            a->ops[i].in[0] != 0)
             net->overwritten[a->ops[i].in[0]] = uses[a->ops[i].in[0]] == 1;
     if (!net->be->bn_relu_forward || !net->be->bn_relu_backward) {
         free(uses);
@@ -169,6 +175,14 @@ static void plan_fusion(a4nn_net *net)
             net->fused[i] = 1;
             net->elided[bn->out] = 1;
             net->overwritten[bn->in[0]] = uses[bn->in[0]] == 1;
+        }
+    }
+    /* statistics from the convolution (a host-memory entry, CPU only) */
+    for (int i = 0; i < a->n_ops && net->be->conv_forward_stats; i++) {
+        const int t = a->ops[i].in[0], p = net->fused[i] && t > 0 ? producer(a, t) : -1;
+        if (p >= 0 && a->ops[p].kind == A4NN_OP_CONV && uses[t] == 1) {
+            net->layers[p].stats_of = i;
+            net->layers[i].stats = a4nn_calloc(2 * (size_t)a->tensor[t].c, sizeof(double));
         }
     }
     for (int i = 0; i < a->n_ops; i++) {
@@ -225,6 +239,7 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
         const a4nn_op *op = &a->ops[i];
         layer *l = &net->layers[i];
         l->b = SIZE_MAX;
+        l->stats_of = -1;
         const int cin = a->tensor[op->in[0]].c, cout = a->tensor[op->out].c;
         if (op->kind == A4NN_OP_CONV) {
             l->w = np;
@@ -328,6 +343,7 @@ void a4nn_net_free(a4nn_net *net)
             be->free(be->ctx, net->layers[i].save_mean);
         if (net->layers[i].save_invstd)
             be->free(be->ctx, net->layers[i].save_invstd);
+        free(net->layers[i].stats);
     }
     if (net->params)
         be->free(be->ctx, net->params);
@@ -371,7 +387,11 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
         switch (op->kind) {
         case A4NN_OP_CONV: {
             a4nn_conv_desc d = conv_desc(net, op, batch);
-            be->conv_forward(c, &d, in, P + l->w, op->bias ? P + l->b : NULL, out);
+            if (train && l->stats_of >= 0)
+                be->conv_forward_stats(c, &d, in, P + l->w, op->bias ? P + l->b : NULL, out,
+                                       net->layers[l->stats_of].stats);
+            else
+                be->conv_forward(c, &d, in, P + l->w, op->bias ? P + l->b : NULL, out);
             break;
         }
         case A4NN_OP_BN:
@@ -381,7 +401,7 @@ const float *a4nn_net_forward(a4nn_net *net, const float *x, int batch, int trai
                 be->bn_relu_forward(c, batch, xs->c, hw, in, P + l->w, P + l->b,
                                     net->buffers + l->rmean, net->buffers + l->rvar,
                                     l->save_mean, l->save_invstd, y, ys, train, BN_MOMENTUM,
-                                    BN_EPS);
+                                    BN_EPS, train ? l->stats : NULL);
                 i++;
                 break;
             }
@@ -465,8 +485,7 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         clear_input_grads(net, i, batch);
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
         if (!dy) { /* an output nothing consumes: no gradient flows through it */
-            if (op->kind == A4NN_OP_MAXPOOL && net->overwritten[op->in[0]] &&
-                net->grad[op->in[0]])
+            if (op->in[0] != 0 && net->overwritten[op->in[0]] && net->grad[op->in[0]])
                 be->zero(c, net->grad[op->in[0]], net->tsize[op->in[0]] * (size_t)batch);
             continue;
         }
@@ -477,7 +496,7 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
         case A4NN_OP_CONV: {
             a4nn_conv_desc d = conv_desc(net, op, batch);
             be->conv_backward(c, &d, in, P + l->w, dy, dx, G + l->w,
-                              op->bias ? G + l->b : NULL);
+                              op->bias ? G + l->b : NULL, !net->overwritten[op->in[0]]);
             break;
         }
         case A4NN_OP_BN: {
