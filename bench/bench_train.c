@@ -130,6 +130,18 @@ static void p_conv_b(void *c, const a4nn_conv_desc *d, const float *x, const flo
     TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B, orig.conv_backward(c, d, x, w, dy, dx, dw, db, acc));
     shape_add(d, 1, a4nn_now() - t0);
 }
+/* the BatchNorm + ReLU backward it runs inside counts as the convolution's */
+static void p_conv_bnr_b(void *c, const a4nn_conv_desc *d, const float *x, const float *w,
+                         const float *y, const float *dz, size_t dzs, const float *g,
+                         const float *b, const float *sm, const float *si, float *dg, float *dbt,
+                         float *dx, float *dw, float *db, int acc)
+{
+    double t0 = a4nn_now();
+    TIMED(d->k == 1 ? P_CONV1_B : P_CONV3_B,
+          orig.conv_bn_relu_backward(c, d, x, w, y, dz, dzs, g, b, sm, si, dg, dbt, dx, dw, db,
+                                     acc));
+    shape_add(d, 1, a4nn_now() - t0);
+}
 static void p_bn_f(void *c, int n, int ch, int hw, const float *x, const float *g, const float *b,
                    float *rm, float *rv, float *sm, float *si, float *y, int tr, float m, float e)
 {
@@ -188,6 +200,8 @@ static void profile_backend(a4nn_backend *be)
     be->conv_forward = p_conv_f, be->conv_backward = p_conv_b;
     if (be->conv_forward_stats)
         be->conv_forward_stats = p_conv_fs;
+    if (be->conv_bn_relu_backward)
+        be->conv_bn_relu_backward = p_conv_bnr_b;
     be->bn_forward = p_bn_f, be->bn_backward = p_bn_b;
     if (be->bn_relu_forward)
         be->bn_relu_forward = p_bnr_f, be->bn_relu_backward = p_bnr_b;

@@ -7,7 +7,8 @@
  *   - fused BatchNorm + ReLU against BatchNorm then ReLU, forward and
  *     backward, in full, and with y and dy as strided channel slices;
  *   - the batch statistics of a convolution's output computed inside the
- *     convolution, and BatchNorm + ReLU from them;
+ *     convolution, and BatchNorm + ReLU from them; BatchNorm + ReLU's
+ *     backward inside the convolution's against the two one after the other;
  *   - max pooling's and the convolutions' overwriting backward against
  *     their accumulating one;
  *   - the threaded zeroing of gradient buffers at lengths that do not split
@@ -415,6 +416,79 @@ static void test_conv_forward_stats(void **state)
         }
 }
 
+/* conv_bn_relu_backward: the floats of bn_relu_backward (overwriting a
+ * stored output gradient) then conv_backward, with the ReLU's gradient
+ * as a channel slice of a wider tensor, dx accumulated and overwritten, on
+ * every convolution path, on one and two threads */
+static void test_conv_bn_relu_backward(void **state)
+{
+    (void)state;
+    static const int shapes[][7] = {
+        /* n, c_in, c_out, h, w, k, pad */
+        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
+        {5, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
+        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
+        {1, 3, 4, 5, 5, 3, 1},
+    };
+    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
+                                   A4NN_CPU_KERNELS_AUTO};
+    for (int t = 1; t <= 2; t++)
+        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
+            a4nn_backend *be = cpu_backend(t, ks[kk]);
+            assert_non_null(be->conv_bn_relu_backward);
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+                for (int acc = 0; acc <= 1; acc++) {
+                    const int *S = shapes[s];
+                    a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2],
+                                        S[3] + 2 * S[6] - S[5] + 1, S[4] + 2 * S[6] - S[5] + 1,
+                                        S[5], S[6], s % 2};
+                    a4nn_rng r;
+                    a4nn_rng_seed(&r, 23 + s);
+                    const int co = d.c_out, hw = d.h_out * d.w_out;
+                    const size_t xs = (size_t)d.n * d.c_in * d.h_in * d.w_in,
+                                 ys = (size_t)d.n * co * hw,
+                                 ws = (size_t)co * d.c_in * d.k * d.k,
+                                 zs = (size_t)(co + 2) * hw; /* dz: channels 1..co of co + 2 */
+                    float *x = randn(xs, &r), *w = randn(ws, &r), *dzw = randn(d.n * zs, &r),
+                          *y = malloc(sizeof(float) * ys), *dy = malloc(sizeof(float) * ys),
+                          *gamma = randn(co, &r), *beta = randn(co, &r),
+                          *sm = malloc(sizeof(float) * co), *si = malloc(sizeof(float) * co),
+                          *rm = calloc(2 * (size_t)co, sizeof(float)), *rv = rm + co,
+                          *z = malloc(sizeof(float) * ys), *dx0 = randn(xs, &r);
+                    float *o[2][5]; /* dx, dw, db, dgamma, dbeta: reference, fused */
+                    const size_t on[5] = {xs, ws, (size_t)co, (size_t)co, (size_t)co};
+                    for (int v = 0; v < 2; v++)
+                        for (int e = 0; e < 5; e++)
+                            o[v][e] = malloc(sizeof(float) * on[e]);
+                    be->conv_forward(be->ctx, &d, x, w, NULL, y);
+                    be->bn_relu_forward(be->ctx, d.n, co, hw, y, gamma, beta, rm, rv, sm, si, z,
+                                        (size_t)co * hw, 1, 0.1f, 1e-5f, NULL);
+                    const float *dz = dzw + hw;
+                    for (size_t i = 0; i < xs; i++) /* overwriting: anything */
+                        o[0][0][i] = o[1][0][i] = acc ? dx0[i] : 9.0f;
+                    be->bn_relu_backward(be->ctx, d.n, co, hw, y, dz, zs, gamma, beta, sm, si,
+                                         dy, o[0][3], o[0][4], 0);
+                    be->conv_backward(be->ctx, &d, x, w, dy, o[0][0], o[0][1],
+                                      d.bias ? o[0][2] : NULL, acc);
+                    be->conv_bn_relu_backward(be->ctx, &d, x, w, y, dz, zs, gamma, beta, sm, si,
+                                              o[1][3], o[1][4], o[1][0], o[1][1],
+                                              d.bias ? o[1][2] : NULL, acc);
+                    for (int e = 0; e < 5; e++) {
+                        if (e == 2 && !d.bias)
+                            continue;
+                        for (size_t i = 0; i < on[e]; i++)
+                            assert_close(o[1][e][i], o[0][e][i], 1e-6 * (1 + fabsf(o[0][e][i])));
+                    }
+                    for (int v = 0; v < 2; v++)
+                        for (int e = 0; e < 5; e++)
+                            free(o[v][e]);
+                    free(x), free(w), free(dzw), free(y), free(dy), free(gamma), free(beta),
+                        free(sm), free(si), free(rm), free(z), free(dx0);
+                }
+            a4nn_backend_free(be);
+        }
+}
+
 /* the threaded zeroing of gradient buffers: every float of any length, nothing past it */
 static void test_zero_every_length(void **state)
 {
@@ -450,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_maxpool_overwrite),
         cmocka_unit_test(test_conv_dx_overwrite),
         cmocka_unit_test(test_conv_forward_stats),
+        cmocka_unit_test(test_conv_bn_relu_backward),
         cmocka_unit_test(test_zero_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

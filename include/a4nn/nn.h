@@ -104,6 +104,19 @@ struct a4nn_backend {
                              const float *save_mean, const float *save_invstd, float *dx,
                              float *dgamma, float *dbeta, int dx_accumulate);
 
+    /* Optional (NULL: the network runs bn_relu_backward, then
+     * conv_backward): the backward of a convolution whose output y only a
+     * fused BatchNorm + ReLU reads, from that ReLU's gradient dz (image i
+     * at dz + i * dz_stride): bn_relu_backward's (dgamma, dbeta
+     * overwritten), whose input gradient, the convolution's output
+     * gradient, is not stored, then conv_backward's. */
+    void (*conv_bn_relu_backward)(void *ctx, const a4nn_conv_desc *d, const float *x,
+                                  const float *w, const float *y, const float *dz,
+                                  size_t dz_stride, const float *gamma, const float *beta,
+                                  const float *save_mean, const float *save_invstd,
+                                  float *dgamma, float *dbeta, float *dx, float *dw, float *db,
+                                  int dx_accumulate);
+
     void (*relu_forward)(void *ctx, size_t n, const float *x, float *y);
     /* dx accumulates dy where y > 0 */
     void (*relu_backward)(void *ctx, size_t n, const float *y, const float *dy, float *dx);

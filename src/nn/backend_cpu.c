@@ -35,6 +35,12 @@ typedef struct {
     onednn_convs *dnn; /* oneDNN's convolutions (A4NN_CPU_KERNELS_AUTO), or NULL */
     size_t st_doubles; /* conv_forward_stats: per image and channel, sum and squares */
     double *st;
+    /* conv_bn_relu_backward: the coefficients of each channel's gradient,
+     * one image's output gradient per thread, or the whole batch's for
+     * oneDNN */
+    size_t bnk_n, dyt_floats, dyb_floats;
+    void *bnk;
+    float **dyt, *dyb;
 } cpu_ctx;
 
 static int use_winograd(const cpu_ctx *ctx, const a4nn_conv_desc *d);
@@ -566,186 +572,6 @@ static void cpu_conv_forward_stats(void *vctx, const a4nn_conv_desc *d, const fl
     conv_forward(vctx, d, x, w, b, y, stats);
 }
 
-/* The input gradient of a stride-1 convolution is itself one: dx +=
- * conv(dy, w flipped in space and transposed in channels, pad k-1-pad).
- * This keeps the im2col + sgemm path (with beta 1 accumulating into dx)
- * instead of a col2im scatter. */
-static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x,
-                              const float *w, const float *dy, float *dx, float *dw, float *db,
-                              int dx_acc)
-{
-    cpu_ctx *ctx = vctx;
-    if (use_onednn(ctx, d)) {
-        /* oneDNN's input gradient adds into dx */
-        if (dx && !dx_acc)
-            cpu_zero(ctx, dx, (size_t)d->n * d->c_in * d->h_in * d->w_in), dx_acc = 1;
-        if (onednn_conv_backward(ctx->dnn, d, x, w, dy, dx, dw) == A4NN_OK)
-            return;
-    }
-    const int k = d->k, kk = k * k, K = d->c_in * kk, HWo = d->h_out * d->w_out;
-    const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
-    const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
-    const int nt = ctx->n_threads, tr = tile_rows(K, d->h_out, d->w_out);
-    const int wino = use_winograd(ctx, d), direct = !wino && use_direct(d);
-    /* Winograd's geometries of the weight and the input gradient */
-    const wino_geom wg = wino_geom_of(d->c_in, d->c_out, d->h_in, d->w_in),
-                    wgt = wino_geom_of(d->c_out, d->c_in, d->h_out, d->w_out);
-    /* the input's and the input gradient's geometries */
-    const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
-                gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
-    const int gdw = direct && use_gemm_dweights(&gx);
-    /* When both geometries share the padded width (a "same" convolution),
-     * the padded output gradient of the input-gradient pass, from its first
-     * image float on, is the output gradient on the input's grid: its
-     * padding columns are the grid's discarded ones. One copy then serves
-     * both passes (dy_grid: where the grid starts in it). */
-    const int shared = direct && gt.wp == gx.wp;
-    const size_t dy_grid = shared ? (size_t)gt.pad * gt.wp + gt.pad : 0,
-                 dg_stride = shared ? gt.cs : (size_t)gx.n,
-                 lead = (16 - dy_grid % 16) % 16; /* puts the grid on a cache line */
-    /* the direct path's workspace: the padded input, then (lead floats on)
-     * the output gradient at dg_at, its padded copy when not shared, and
-     * the input gradient's grid at xg_at */
-    const size_t dg_at = (size_t)d->c_in * gx.cs + lead,
-                 xg_at = (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * gt.cs +
-                         (shared ? 0 : (size_t)d->c_out * gx.n);
-    /* per-thread accumulators: the weight gradient (VL partial sums each on
-     * the direct kernel's path, tap-major on the GEMM one, transformed on
-     * Winograd's), then the bias gradient */
-    const size_t wsz = (size_t)d->c_out * K,
-                 wpart = wino ? (size_t)WINO_XI * d->c_out * d->c_in
-                              : direct && !gdw ? wsz * VL : wsz,
-                 accsz = wpart + (size_t)d->c_out;
-    if (wino) {
-        ensure(ctx->ws, &ctx->ws_floats, wino_ws_floats(&wg), nt);
-    } else if (direct) {
-        ensure(ctx->ws, &ctx->ws_floats,
-               dx ? xg_at + (size_t)d->c_in * gt.n
-                  : (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride,
-               nt);
-    } else if (!direct_1x1(d)) {
-        size_t fw = (size_t)K * tr * d->w_out,
-               bw = dx ? (size_t)Kt * tile_rows(Kt, d->h_in, d->w_in) * d->w_in : 0;
-        ensure(ctx->ws, &ctx->ws_floats, fw > bw ? fw : bw, nt);
-    }
-    ensure(ctx->acc, &ctx->acc_floats, accsz, ctx->n_chunks);
-    float *wt = NULL;
-    if (dx) { /* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx] */
-        ensure(&ctx->wt, &ctx->wt_floats, wsz, 1);
-        wt = ctx->wt;
-        for (int co = 0; co < d->c_out; co++)
-            for (int ci = 0; ci < d->c_in; ci++)
-                for (int q = 0; q < kk; q++)
-                    wt[((size_t)ci * d->c_out + co) * kk + q] =
-                        w[((size_t)co * d->c_in + ci) * kk + (kk - 1 - q)];
-        if (wino) {
-            ensure(&ctx->wu, &ctx->wu_floats, wino_u_floats(d->c_in, d->c_out), 1);
-            wino_pack(wt, d->c_in, d->c_out, ctx->wu);
-        } else if (direct) {
-            ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_in) * Kt, 1);
-            pack_weights(wt, d->c_in, d->c_out, kk, ctx->pk);
-        }
-    }
-    const int nch = ctx->n_chunks;
-    for (int c = 0; c < nch; c++)
-        memset(ctx->acc[c], 0, accsz * sizeof(float));
-#pragma omp parallel num_threads(nt)
-    {
-        float *ws = ctx->ws[omp_get_thread_num()];
-        /* each chunk of images into its own accumulator, the chunks to
-         * whichever thread is free: a thread that lost its core for a while
-         * holds up the other less */
-#pragma omp for schedule(dynamic, 1)
-        for (int c = 0; c < nch; c++) {
-            float *acc = ctx->acc[c];
-            for (int i = c * d->n / nch; i < (c + 1) * d->n / nch; i++) {
-                const float *dyi = dy + i * ys, *xi = x + i * xs;
-                if (wino) {
-                    wino_dweights_image(&wg, xi, dyi, ws, acc);
-                    if (dx)
-                        wino_forward_image(&wgt, dyi, ctx->wu, dx_acc, ws, dx + i * xs);
-                } else if (direct) {
-                    float *xp = ws, *dgb = ws + dg_at, *dg = dgb + dy_grid;
-                    pad_image(&gx, xi, xp);
-                    if (shared)
-                        pad_image(&gt, dyi, dgb);
-                    else
-                        to_grid(&gx, dyi, d->c_out, dg);
-                    if (gdw)
-                        gemm_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
-                    else
-                        direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
-                    if (dx) {
-                        float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
-                              *xg = ws + xg_at;
-                        if (!shared)
-                            pad_image(&gt, dyi, dyp);
-                        direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
-                        from_grid(&gt, xg, d->c_in, dx_acc, dx + i * xs);
-                    }
-                } else if (direct_1x1(d)) {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f,
-                                dyi, HWo, xi, HWo, 1.0f, acc, K);
-                    if (dx)
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                    w, K, dyi, HWo, dx_acc ? 1.0f : 0.0f, dx + i * xs, HWo);
-                } else {
-                    for (int oy = 0; oy < d->h_out; oy += tr) {
-                        int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out,
-                            n = (oy1 - oy) * d->w_out;
-                        im2col(xi, d->c_in, d->h_in, d->w_in, k, d->pad, oy, oy1, d->w_out, ws);
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
-                                    dyi + (size_t)oy * d->w_out, HWo, ws, n, 1.0f, acc, K);
-                    }
-                    if (dx)
-                        conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k,
-                                   k - 1 - d->pad, d->h_in, d->w_in, dx_acc ? 1.0f : 0.0f, ws,
-                                   dx + i * xs);
-                }
-                if (d->bias)
-                    for (int co = 0; co < d->c_out; co++) {
-                        const float *r = dyi + (size_t)co * HWo;
-                        float s = 0;
-                        for (int p = 0; p < HWo; p++)
-                            s += r[p];
-                        acc[wpart + co] += s;
-                    }
-            }
-        }
-    }
-    /* reduced in chunk order (and lane order): deterministic for a given
-     * thread count, whichever thread ran a chunk */
-    const size_t lanes = wpart / wsz;
-    if (wino) { /* transformed: sum, then back to [co][c][3][3] */
-        for (int c = 1; c < nch; c++)
-            for (size_t j = 0; j < wpart; j++)
-                ctx->acc[0][j] += ctx->acc[c][j];
-        wino_dweights_finish(ctx->acc[0], d->c_out, d->c_in, dw);
-    } else if (gdw) {
-        for (size_t j = 0; j < wsz; j++) { /* [kk][co][c] -> [co][c][kk] */
-            float sum = 0;
-            for (int c = 0; c < nch; c++)
-                sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
-            dw[j] = sum;
-        }
-    } else {
-        for (size_t j = 0; j < wsz; j++) {
-            float sum = 0;
-            for (int c = 0; c < nch; c++)
-                for (size_t l = 0; l < lanes; l++)
-                    sum += ctx->acc[c][j * lanes + l];
-            dw[j] = sum;
-        }
-    }
-    if (d->bias && db)
-        for (int co = 0; co < d->c_out; co++) {
-            float sum = 0;
-            for (int c = 0; c < nch; c++)
-                sum += ctx->acc[c][wpart + co];
-            db[co] = sum;
-        }
-}
-
 /* BatchNorm's affine map, one function for the forward pass and for the
  * backward's ReLU mask, with one rounding either way (this file is built
  * with -ffp-contract=fast, which could contract one use and not the
@@ -846,6 +672,325 @@ static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x
                momentum, eps, 1, stats);
 }
 
+/* The coefficients of a channel's BatchNorm (+ ReLU) input gradient:
+ * the forward's scale and shift (for the ReLU's mask), the mean, and
+ * dx = k1 * (dy - mdy - (x - mu) * k2) */
+typedef struct {
+    float fg, fb, mu, k1, mdy, k2;
+} bn_coef;
+
+/* BatchNorm backward's first pass over channel ch: sums of dy (the ReLU's
+ * gradient masked where the forward's bn_affine(x) <= 0 when beta is
+ * given) and of dy * (x - mean) into dgamma, dbeta and the coefficients.
+ * Image i of dy starts at dy + i * dys. */
+static bn_coef bn_sums(int n, int c, int hw, int ch, const float *x, const float *dy, size_t dys,
+                       const float *gamma, const float *beta, const float *smean,
+                       const float *sinvstd, float *dgamma, float *dbeta)
+{
+    const size_t cs = (size_t)c * hw;
+    const float mu = smean[ch], is = sinvstd[ch];
+    /* the forward's scale and shift (bn_forward, train) */
+    const float fg = beta ? gamma[ch] * is : 0, fb = beta ? beta[ch] - mu * fg : 0;
+    double sdy = 0, sdyx = 0;
+    for (int i = 0; i < n; i++) {
+        const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * dys + (size_t)ch * hw;
+        float a = 0, b = 0;
+        if (beta) {
+#pragma omp simd reduction(+ : a, b)
+            for (int j = 0; j < hw; j++) {
+                float gj = bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
+                a += gj;
+                b += gj * (p[j] - mu);
+            }
+        } else {
+#pragma omp simd reduction(+ : a, b)
+            for (int j = 0; j < hw; j++) {
+                a += g[j];
+                b += g[j] * (p[j] - mu);
+            }
+        }
+        sdy += a;
+        sdyx += b;
+    }
+    const double m = (double)n * hw;
+    dgamma[ch] = (float)(sdyx * is);
+    dbeta[ch] = (float)sdy;
+    /* dx = gamma*is/m * (m dy - sum dy - xhat * sum(dy xhat)) */
+    return (bn_coef){fg, fb, mu, gamma[ch] * is, (float)(sdy / m), (float)(sdyx * is * is / m)};
+}
+
+/* hw floats of the input gradient q from x (p) and dy (g): with relu, of
+ * BatchNorm + ReLU (the mask from x), overwritten unless acc; without,
+ * accumulated */
+static inline void bn_dx_row(const bn_coef *k, int relu, int acc, const float *p, const float *g,
+                             float *q, int hw)
+{
+    const float fg = k->fg, fb = k->fb, mu = k->mu, k1 = k->k1, mdy = k->mdy, k2 = k->k2;
+    if (relu && !acc) {
+#pragma omp simd
+        for (int j = 0; j < hw; j++)
+            q[j] = k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+    } else if (relu) {
+#pragma omp simd
+        for (int j = 0; j < hw; j++)
+            q[j] += k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+    } else {
+#pragma omp simd
+        for (int j = 0; j < hw; j++)
+            q[j] += k1 * (g[j] - mdy - (p[j] - mu) * k2);
+    }
+}
+
+/* The input gradient of a stride-1 convolution is itself one: dx +=
+ * conv(dy, w flipped in space and transposed in channels, pad k-1-pad).
+ * This keeps the im2col + sgemm path (with beta 1 accumulating into dx)
+ * instead of a col2im scatter. */
+/* The output gradient of a convolution whose output y only a BatchNorm +
+ * ReLU reads, as that one's input gradient from the ReLU's gradient dz
+ * (image i at dz + i * dzs) and the coefficients k [c_out]: made one image
+ * at a time where the convolution's backward reads it (conv_bn_relu_backward) */
+typedef struct {
+    const float *y, *dz;
+    size_t dzs;
+    const bn_coef *k;
+} bn_grad;
+
+/* image i of the output gradient bg describes into q [c_out][hw] */
+static void bn_grad_image(const bn_grad *bg, int c, int hw, int i, float *q)
+{
+    for (int ch = 0; ch < c; ch++)
+        bn_dx_row(&bg->k[ch], 1, 0, bg->y + ((size_t)i * c + ch) * hw,
+                  bg->dz + i * bg->dzs + (size_t)ch * hw, q + (size_t)ch * hw, hw);
+}
+
+/* the convolution backward; with bg (dy NULL), from the output gradient it
+ * describes */
+static void conv_backward(cpu_ctx *ctx, const a4nn_conv_desc *d, const float *x, const float *w,
+                          const float *dy, float *dx, float *dw, float *db, int dx_acc,
+                          const bn_grad *bg)
+{
+    if (bg && use_onednn(ctx, d)) { /* oneDNN takes the whole batch's */
+        const int hw = d->h_out * d->w_out;
+        const size_t ys = (size_t)d->c_out * hw;
+        ensure(&ctx->dyb, &ctx->dyb_floats, ys * d->n, 1);
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
+        for (int i = 0; i < d->n; i++)
+            bn_grad_image(bg, d->c_out, hw, i, ctx->dyb + i * ys);
+        dy = ctx->dyb;
+        bg = NULL;
+    }
+    if (use_onednn(ctx, d)) {
+        /* oneDNN's input gradient adds into dx */
+        if (dx && !dx_acc)
+            cpu_zero(ctx, dx, (size_t)d->n * d->c_in * d->h_in * d->w_in), dx_acc = 1;
+        if (onednn_conv_backward(ctx->dnn, d, x, w, dy, dx, dw) == A4NN_OK)
+            return;
+    }
+    const int k = d->k, kk = k * k, K = d->c_in * kk, HWo = d->h_out * d->w_out;
+    const int Kt = d->c_out * kk; /* the input-gradient convolution's K */
+    const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)d->c_out * HWo;
+    const int nt = ctx->n_threads, tr = tile_rows(K, d->h_out, d->w_out);
+    const int wino = use_winograd(ctx, d), direct = !wino && use_direct(d);
+    /* Winograd's geometries of the weight and the input gradient */
+    const wino_geom wg = wino_geom_of(d->c_in, d->c_out, d->h_in, d->w_in),
+                    wgt = wino_geom_of(d->c_out, d->c_in, d->h_out, d->w_out);
+    /* the input's and the input gradient's geometries */
+    const dgeom gx = dgeom_of(d->c_in, d->h_in, d->w_in, k, d->pad),
+                gt = dgeom_of(d->c_out, d->h_out, d->w_out, k, k - 1 - d->pad);
+    const int gdw = direct && use_gemm_dweights(&gx);
+    /* When both geometries share the padded width (a "same" convolution),
+     * the padded output gradient of the input-gradient pass, from its first
+     * image float on, is the output gradient on the input's grid: its
+     * padding columns are the grid's discarded ones. One copy then serves
+     * both passes (dy_grid: where the grid starts in it). */
+    const int shared = direct && gt.wp == gx.wp;
+    const size_t dy_grid = shared ? (size_t)gt.pad * gt.wp + gt.pad : 0,
+                 dg_stride = shared ? gt.cs : (size_t)gx.n,
+                 lead = (16 - dy_grid % 16) % 16; /* puts the grid on a cache line */
+    /* the direct path's workspace: the padded input, then (lead floats on)
+     * the output gradient at dg_at, its padded copy when not shared, and
+     * the input gradient's grid at xg_at */
+    const size_t dg_at = (size_t)d->c_in * gx.cs + lead,
+                 xg_at = (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * gt.cs +
+                         (shared ? 0 : (size_t)d->c_out * gx.n);
+    /* per-thread accumulators: the weight gradient (VL partial sums each on
+     * the direct kernel's path, tap-major on the GEMM one, transformed on
+     * Winograd's), then the bias gradient */
+    const size_t wsz = (size_t)d->c_out * K,
+                 wpart = wino ? (size_t)WINO_XI * d->c_out * d->c_in
+                              : direct && !gdw ? wsz * VL : wsz,
+                 accsz = wpart + (size_t)d->c_out;
+    if (wino) {
+        ensure(ctx->ws, &ctx->ws_floats, wino_ws_floats(&wg), nt);
+    } else if (direct) {
+        ensure(ctx->ws, &ctx->ws_floats,
+               dx ? xg_at + (size_t)d->c_in * gt.n
+                  : (size_t)d->c_in * gx.cs + 16 + (size_t)d->c_out * dg_stride,
+               nt);
+    } else if (!direct_1x1(d)) {
+        size_t fw = (size_t)K * tr * d->w_out,
+               bw = dx ? (size_t)Kt * tile_rows(Kt, d->h_in, d->w_in) * d->w_in : 0;
+        ensure(ctx->ws, &ctx->ws_floats, fw > bw ? fw : bw, nt);
+    }
+    ensure(ctx->acc, &ctx->acc_floats, accsz, ctx->n_chunks);
+    if (bg)
+        ensure(ctx->dyt, &ctx->dyt_floats, ys, nt);
+    float *wt = NULL;
+    if (dx) { /* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx] */
+        ensure(&ctx->wt, &ctx->wt_floats, wsz, 1);
+        wt = ctx->wt;
+        for (int co = 0; co < d->c_out; co++)
+            for (int ci = 0; ci < d->c_in; ci++)
+                for (int q = 0; q < kk; q++)
+                    wt[((size_t)ci * d->c_out + co) * kk + q] =
+                        w[((size_t)co * d->c_in + ci) * kk + (kk - 1 - q)];
+        if (wino) {
+            ensure(&ctx->wu, &ctx->wu_floats, wino_u_floats(d->c_in, d->c_out), 1);
+            wino_pack(wt, d->c_in, d->c_out, ctx->wu);
+        } else if (direct) {
+            ensure(&ctx->pk, &ctx->pk_floats, round_dco(d->c_in) * Kt, 1);
+            pack_weights(wt, d->c_in, d->c_out, kk, ctx->pk);
+        }
+    }
+    const int nch = ctx->n_chunks;
+    for (int c = 0; c < nch; c++)
+        memset(ctx->acc[c], 0, accsz * sizeof(float));
+#pragma omp parallel num_threads(nt)
+    {
+        float *ws = ctx->ws[omp_get_thread_num()];
+        /* each chunk of images into its own accumulator, the chunks to
+         * whichever thread is free: a thread that lost its core for a while
+         * holds up the other less */
+#pragma omp for schedule(dynamic, 1)
+        for (int c = 0; c < nch; c++) {
+            float *acc = ctx->acc[c];
+            for (int i = c * d->n / nch; i < (c + 1) * d->n / nch; i++) {
+                const float *dyi = bg ? NULL : dy + i * ys, *xi = x + i * xs;
+                if (bg) { /* in this thread's cache from here on */
+                    float *t = ctx->dyt[omp_get_thread_num()];
+                    bn_grad_image(bg, d->c_out, HWo, i, t);
+                    dyi = t;
+                }
+                if (wino) {
+                    wino_dweights_image(&wg, xi, dyi, ws, acc);
+                    if (dx)
+                        wino_forward_image(&wgt, dyi, ctx->wu, dx_acc, ws, dx + i * xs);
+                } else if (direct) {
+                    float *xp = ws, *dgb = ws + dg_at, *dg = dgb + dy_grid;
+                    pad_image(&gx, xi, xp);
+                    if (shared)
+                        pad_image(&gt, dyi, dgb);
+                    else
+                        to_grid(&gx, dyi, d->c_out, dg);
+                    if (gdw)
+                        gemm_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
+                    else
+                        direct_dweights(&gx, xp, dg, dg_stride, d->c_out, acc);
+                    if (dx) {
+                        float *dyp = shared ? dgb : dg + (size_t)d->c_out * gx.n,
+                              *xg = ws + xg_at;
+                        if (!shared)
+                            pad_image(&gt, dyi, dyp);
+                        direct_forward(&gt, dyp, ctx->pk, d->c_in, xg);
+                        from_grid(&gt, xg, d->c_in, dx_acc, dx + i * xs);
+                    }
+                } else if (direct_1x1(d)) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f,
+                                dyi, HWo, xi, HWo, 1.0f, acc, K);
+                    if (dx)
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
+                                    w, K, dyi, HWo, dx_acc ? 1.0f : 0.0f, dx + i * xs, HWo);
+                } else {
+                    for (int oy = 0; oy < d->h_out; oy += tr) {
+                        int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out,
+                            n = (oy1 - oy) * d->w_out;
+                        im2col(xi, d->c_in, d->h_in, d->w_in, k, d->pad, oy, oy1, d->w_out, ws);
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, n, 1.0f,
+                                    dyi + (size_t)oy * d->w_out, HWo, ws, n, 1.0f, acc, K);
+                    }
+                    if (dx)
+                        conv_image(dyi, d->c_out, d->h_out, d->w_out, wt, d->c_in, k,
+                                   k - 1 - d->pad, d->h_in, d->w_in, dx_acc ? 1.0f : 0.0f, ws,
+                                   dx + i * xs);
+                }
+                if (d->bias)
+                    for (int co = 0; co < d->c_out; co++) {
+                        const float *r = dyi + (size_t)co * HWo;
+                        float s = 0;
+                        for (int p = 0; p < HWo; p++)
+                            s += r[p];
+                        acc[wpart + co] += s;
+                    }
+            }
+        }
+    }
+    /* reduced in chunk order (and lane order): deterministic for a given
+     * thread count, whichever thread ran a chunk */
+    const size_t lanes = wpart / wsz;
+    if (wino) { /* transformed: sum, then back to [co][c][3][3] */
+        for (int c = 1; c < nch; c++)
+            for (size_t j = 0; j < wpart; j++)
+                ctx->acc[0][j] += ctx->acc[c][j];
+        wino_dweights_finish(ctx->acc[0], d->c_out, d->c_in, dw);
+    } else if (gdw) {
+        for (size_t j = 0; j < wsz; j++) { /* [kk][co][c] -> [co][c][kk] */
+            float sum = 0;
+            for (int c = 0; c < nch; c++)
+                sum += ctx->acc[c][j % kk * (wsz / kk) + j / kk];
+            dw[j] = sum;
+        }
+    } else {
+        for (size_t j = 0; j < wsz; j++) {
+            float sum = 0;
+            for (int c = 0; c < nch; c++)
+                for (size_t l = 0; l < lanes; l++)
+                    sum += ctx->acc[c][j * lanes + l];
+            dw[j] = sum;
+        }
+    }
+    if (d->bias && db)
+        for (int co = 0; co < d->c_out; co++) {
+            float sum = 0;
+            for (int c = 0; c < nch; c++)
+                sum += ctx->acc[c][wpart + co];
+            db[co] = sum;
+        }
+}
+
+static void cpu_conv_backward(void *vctx, const a4nn_conv_desc *d, const float *x,
+                              const float *w, const float *dy, float *dx, float *dw, float *db,
+                              int dx_acc)
+{
+    conv_backward(vctx, d, x, w, dy, dx, dw, db, dx_acc, NULL);
+}
+
+/* BatchNorm + ReLU's backward folded into the backward of the convolution
+ * that feeds it: the sums pass, then the input gradient made image by
+ * image where the convolution reads it (it is never stored: its write and
+ * the convolution's read of it were two of the fused backward's passes
+ * over memory) */
+static void cpu_conv_bn_relu_backward(void *vctx, const a4nn_conv_desc *d, const float *x,
+                                      const float *w, const float *y, const float *dz,
+                                      size_t dz_stride, const float *gamma, const float *beta,
+                                      const float *smean, const float *sinvstd, float *dgamma,
+                                      float *dbeta, float *dx, float *dw, float *db, int dx_acc)
+{
+    cpu_ctx *ctx = vctx;
+    const int c = d->c_out, hw = d->h_out * d->w_out;
+    if (ctx->bnk_n < (size_t)c) {
+        free(ctx->bnk);
+        ctx->bnk = a4nn_calloc((size_t)c, sizeof(bn_coef));
+        ctx->bnk_n = (size_t)c;
+    }
+    bn_coef *k = ctx->bnk;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
+    for (int ch = 0; ch < c; ch++)
+        k[ch] = bn_sums(d->n, c, hw, ch, y, dz, dz_stride, gamma, beta, smean, sinvstd, dgamma,
+                        dbeta);
+    const bn_grad bg = {y, dz, dz_stride, k};
+    conv_backward(ctx, d, x, w, NULL, dx, dw, db, dx_acc, &bg);
+}
+
 /* BatchNorm backward; with beta, of BatchNorm + ReLU: the gradient dy is
  * the ReLU's and passes only where the forward's bn_affine(x) > 0 (the
  * mask recomputed from x, so the ReLU's output is not read). Image i of dy
@@ -858,53 +1003,11 @@ static void bn_backward(cpu_ctx *ctx, int n, int c, int hw, const float *x, cons
     const size_t cs = (size_t)c * hw;
 #pragma omp parallel for schedule(static) num_threads(ctx->n_threads)
     for (int ch = 0; ch < c; ch++) {
-        const float mu = smean[ch], is = sinvstd[ch];
-        /* the forward's scale and shift (bn_forward, train) */
-        const float fg = beta ? gamma[ch] * is : 0, fb = beta ? beta[ch] - mu * fg : 0;
-        double sdy = 0, sdyx = 0;
-        for (int i = 0; i < n; i++) {
-            const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * dys + (size_t)ch * hw;
-            float a = 0, b = 0;
-            if (beta) {
-#pragma omp simd reduction(+ : a, b)
-                for (int j = 0; j < hw; j++) {
-                    float gj = bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
-                    a += gj;
-                    b += gj * (p[j] - mu);
-                }
-            } else {
-#pragma omp simd reduction(+ : a, b)
-                for (int j = 0; j < hw; j++) {
-                    a += g[j];
-                    b += g[j] * (p[j] - mu);
-                }
-            }
-            sdy += a;
-            sdyx += b;
-        }
-        const double m = (double)n * hw;
-        dgamma[ch] = (float)(sdyx * is);
-        dbeta[ch] = (float)sdy;
-        /* dx = gamma*is/m * (m dy - sum dy - xhat * sum(dy xhat)) */
-        const float k1 = gamma[ch] * is, mdy = (float)(sdy / m),
-                    k2 = (float)(sdyx * is * is / m);
+        const bn_coef k =
+            bn_sums(n, c, hw, ch, x, dy, dys, gamma, beta, smean, sinvstd, dgamma, dbeta);
         for (int i = 0; i < n; i++) {
             const size_t o = i * cs + (size_t)ch * hw;
-            const float *p = x + o, *g = dy + i * dys + (size_t)ch * hw;
-            float *q = dx + o;
-            if (beta && !acc) {
-#pragma omp simd
-                for (int j = 0; j < hw; j++)
-                    q[j] = k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
-            } else if (beta) {
-#pragma omp simd
-                for (int j = 0; j < hw; j++)
-                    q[j] += k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
-            } else {
-#pragma omp simd
-                for (int j = 0; j < hw; j++)
-                    q[j] += k1 * (g[j] - mdy - (p[j] - mu) * k2);
-            }
+            bn_dx_row(&k, beta != NULL, acc, x + o, dy + i * dys + (size_t)ch * hw, dx + o, hw);
         }
     }
 }
@@ -1022,6 +1125,8 @@ static void cpu_maxpool_backward(void *vctx, int n, int c, int h, int w, const f
 
 static void cpu_gap_forward(void *vctx, int n, int c, int hw, const float *x, float *y)
 {
+    const cpu_ctx *ctx = vctx;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads) if ((long)n * c * hw > (1L << 16))
     for (long pc = 0; pc < (long)n * c; pc++) {
         const float *p = x + pc * hw;
         double s = 0;
@@ -1033,6 +1138,8 @@ static void cpu_gap_forward(void *vctx, int n, int c, int hw, const float *x, fl
 
 static void cpu_gap_backward(void *vctx, int n, int c, int hw, const float *dy, float *dx)
 {
+    const cpu_ctx *ctx = vctx;
+#pragma omp parallel for schedule(static) num_threads(ctx->n_threads) if ((long)n * c * hw > (1L << 16))
     for (long pc = 0; pc < (long)n * c; pc++) {
         float g = dy[pc] / (float)hw, *q = dx + pc * hw;
         for (int j = 0; j < hw; j++)
@@ -1163,6 +1270,11 @@ static void cpu_destroy(void *vctx)
     free(ctx->pk);
     free(ctx->wu);
     free(ctx->st);
+    free(ctx->bnk);
+    for (int t = 0; t < ctx->n_threads; t++)
+        free(ctx->dyt[t]);
+    free(ctx->dyt);
+    free(ctx->dyb);
     onednn_convs_free(ctx->dnn);
     free(ctx);
 }
@@ -1206,6 +1318,7 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
     cpu_ctx *ctx = a4nn_calloc(1, sizeof *ctx);
     ctx->n_threads = n_threads;
     ctx->ws = a4nn_calloc((size_t)n_threads, sizeof(float *));
+    ctx->dyt = a4nn_calloc((size_t)n_threads, sizeof(float *));
     /* on one thread one chunk: the images in order, as a plain loop */
     ctx->n_chunks = n_threads > 1 ? 4 * n_threads : 1;
     ctx->acc = a4nn_calloc((size_t)ctx->n_chunks, sizeof(float *));
@@ -1224,6 +1337,7 @@ a4nn_backend *a4nn_backend_cpu_create(int n_threads, a4nn_error *err)
         .bn_forward = cpu_bn_forward,
         .bn_backward = cpu_bn_backward,
         .conv_forward_stats = cpu_conv_forward_stats,
+        .conv_bn_relu_backward = cpu_conv_bn_relu_backward,
         .bn_relu_forward = cpu_bn_relu_forward,
         .bn_relu_backward = cpu_bn_relu_backward,
         .relu_forward = cpu_relu_forward,

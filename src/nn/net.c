@@ -14,6 +14,13 @@ typedef struct {
      * computes for it in training ([2c], host) */
     double *stats;
     int stats_of; /* a convolution: the BN layer it computes them for, or -1 */
+    /* a convolution whose output only a fused BN reads, on a backend with
+     * conv_bn_relu_backward: that BN's op (else -1), and in the backward
+     * the ReLU's gradient it left for the convolution to take (NULL when
+     * none flowed) */
+    int bn_of;
+    const float *bn_dz;
+    size_t bn_dzs;
 } layer;
 
 struct a4nn_net {
@@ -45,6 +52,9 @@ struct a4nn_net {
      * reads, written and read in place there instead of copied */
     int *view_of;
     int *view_off;
+    /* [n_tensors] convolution outputs whose gradient is never stored (the
+     * BatchNorm + ReLU after them runs inside the convolution's backward) */
+    unsigned char *no_grad;
 };
 
 static const float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
@@ -75,6 +85,8 @@ static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batc
  * zeroes it first, a4nn_net_backward) to the backward of its producer, after
  * which its buffer can serve another tensor. Buffers are handed out best-fit from a
  * free list, so peak gradient memory is a few layers, not the whole network. */
+static int producer(const a4nn_arch *a, int t);
+
 static void plan_gradients(a4nn_net *net)
 {
     const a4nn_arch *a = &net->arch;
@@ -89,7 +101,8 @@ static void plan_gradients(a4nn_net *net)
     int *free_list = a4nn_calloc((size_t)a->n_tensors, sizeof(int)), n_free = 0;
     int *buf_of = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     /* the op whose backward ends the gradient of each tensor: its producer
-     * (a fused pair: the BatchNorm), or for a concatenation with views the
+     * (a fused pair: the BatchNorm, or the convolution that runs the pair's
+     * backward), or for a concatenation with views the
      * first of the views' producers, which read their slices of it later */
     int *release = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     for (int t = 0; t < a->n_tensors; t++)
@@ -97,6 +110,9 @@ static void plan_gradients(a4nn_net *net)
     for (int i = 0; i < a->n_ops; i++) {
         const int pair = i > 0 && net->fused[i - 1];
         release[a->ops[i].out] = pair ? i - 1 : i;
+        /* a pair whose backward the convolution before it runs: then */
+        if (pair && net->no_grad[a->ops[i - 1].in[0]])
+            release[a->ops[i].out] = producer(a, a->ops[i - 1].in[0]);
     }
     for (int t = 0; t < a->n_tensors; t++)
         if (net->view_of[t] >= 0 && release[t] < release[net->view_of[t]])
@@ -107,7 +123,7 @@ static void plan_gradients(a4nn_net *net)
         for (int j = 0; j < a->ops[i].n_in; j++) {
             int t = a->ops[i].in[j];
             if (t == 0 || last_use[t] != i || net->grad[t] || net->elided[t] ||
-                net->view_of[t] >= 0)
+                net->view_of[t] >= 0 || net->no_grad[t])
                 continue;
             size_t need = net->tsize[t] * (size_t)net->max_batch;
             int best = -1;
@@ -154,6 +170,7 @@ static void plan_fusion(a4nn_net *net)
     net->overwritten = a4nn_calloc((size_t)a->n_tensors, 1);
     net->view_of = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
     net->view_off = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
+    net->no_grad = a4nn_calloc((size_t)a->n_tensors, 1);
     for (int t = 0; t < a->n_tensors; t++)
         net->view_of[t] = -1;
     int *uses = a4nn_calloc((size_t)a->n_tensors, sizeof(int));
@@ -177,12 +194,20 @@ static void plan_fusion(a4nn_net *net)
             net->overwritten[bn->in[0]] = uses[bn->in[0]] == 1;
         }
     }
-    /* statistics from the convolution (a host-memory entry, CPU only) */
-    for (int i = 0; i < a->n_ops && net->be->conv_forward_stats; i++) {
+    /* a fused BN whose input a convolution alone writes: its statistics
+     * from the convolution (a host-memory entry, CPU only), and its
+     * backward inside the convolution's, where the backend offers them */
+    for (int i = 0; i < a->n_ops; i++) {
         const int t = a->ops[i].in[0], p = net->fused[i] && t > 0 ? producer(a, t) : -1;
-        if (p >= 0 && a->ops[p].kind == A4NN_OP_CONV && uses[t] == 1) {
+        if (p < 0 || a->ops[p].kind != A4NN_OP_CONV || uses[t] != 1)
+            continue;
+        if (net->be->conv_forward_stats) {
             net->layers[p].stats_of = i;
             net->layers[i].stats = a4nn_calloc(2 * (size_t)a->tensor[t].c, sizeof(double));
+        }
+        if (net->be->conv_bn_relu_backward) {
+            net->layers[p].bn_of = i;
+            net->no_grad[t] = 1;
         }
     }
     for (int i = 0; i < a->n_ops; i++) {
@@ -239,7 +264,7 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
         const a4nn_op *op = &a->ops[i];
         layer *l = &net->layers[i];
         l->b = SIZE_MAX;
-        l->stats_of = -1;
+        l->stats_of = l->bn_of = -1;
         const int cin = a->tensor[op->in[0]].c, cout = a->tensor[op->out].c;
         if (op->kind == A4NN_OP_CONV) {
             l->w = np;
@@ -357,6 +382,7 @@ void a4nn_net_free(a4nn_net *net)
     free(net->overwritten);
     free(net->view_of);
     free(net->view_off);
+    free(net->no_grad);
     free(net->last_use);
     free(net->value);
     free(net->grad);
@@ -473,6 +499,11 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
             op = &a->ops[i];
             l = &net->layers[i];
             const int t = op->in[0];
+            if (net->no_grad[t]) { /* the convolution that wrote t runs it */
+                net->layers[producer(a, t)].bn_dz = dr;
+                net->layers[producer(a, t)].bn_dzs = drs;
+                continue;
+            }
             clear_input_grads(net, i, batch);
             if (dr)
                 be->bn_relu_backward(c, batch, xs->c, hw0, net->value[t], dr, drs,
@@ -483,6 +514,16 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
             continue;
         }
         clear_input_grads(net, i, batch);
+        if (l->bn_of >= 0 && l->bn_dz) { /* with the BatchNorm + ReLU after it */
+            const layer *bl = &net->layers[l->bn_of];
+            a4nn_conv_desc d = conv_desc(net, op, batch);
+            float *dx = op->in[0] == 0 ? NULL : net->grad[op->in[0]];
+            be->conv_bn_relu_backward(c, &d, in, P + l->w, net->value[op->out], l->bn_dz,
+                                      l->bn_dzs, P + bl->w, P + bl->b, bl->save_mean,
+                                      bl->save_invstd, G + bl->w, G + bl->b, dx, G + l->w,
+                                      op->bias ? G + l->b : NULL, !net->overwritten[op->in[0]]);
+            continue;
+        }
         const float *dy = op->out == a->output ? dlogits : net->grad[op->out];
         if (!dy) { /* an output nothing consumes: no gradient flows through it */
             if (op->in[0] != 0 && net->overwritten[op->in[0]] && net->grad[op->in[0]])
