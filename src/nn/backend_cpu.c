@@ -672,6 +672,23 @@ static void cpu_bn_relu_forward(void *vctx, int n, int c, int hw, const float *x
                momentum, eps, 1, stats);
 }
 
+/* bn_affine on a vector, rounded alike (one FMA where the target has FMA
+ * instructions, else a multiply and an add, as bn_affine) */
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+typedef int veci __attribute__((vector_size(VL * sizeof(int))));
+static inline vecf bn_affine_v(vecf x, vecf g, vecf b)
+{
+#if defined(__AVX512F__) /* VL 16 */
+    return (vecf)_mm512_fmadd_ps((__m512)x, (__m512)g, (__m512)b);
+#elif defined(__FMA__) /* VL 8 */
+    return (vecf)_mm256_fmadd_ps((__m256)x, (__m256)g, (__m256)b);
+#else
+    return x * g + b;
+#endif
+}
+
 /* The coefficients of a channel's BatchNorm (+ ReLU) input gradient:
  * the forward's scale and shift (for the ReLU's mask), the mean, and
  * dx = k1 * (dy - mdy - (x - mu) * k2) */
@@ -692,22 +709,34 @@ static bn_coef bn_sums(int n, int c, int hw, int ch, const float *x, const float
     /* the forward's scale and shift (bn_forward, train) */
     const float fg = beta ? gamma[ch] * is : 0, fb = beta ? beta[ch] - mu * fg : 0;
     double sdy = 0, sdyx = 0;
+    /* two vectors of partial sums per sum, in registers (GCC's omp simd
+     * reduction kept them on the stack, each add waiting on a store) */
+    const vecf zero = {0}, vg = zero + fg, vb = zero + fb, vmu = zero + mu;
     for (int i = 0; i < n; i++) {
         const float *p = x + i * cs + (size_t)ch * hw, *g = dy + i * dys + (size_t)ch * hw;
+        vecf a0 = zero, a1 = zero, b0 = zero, b1 = zero;
+        int j = 0;
+        for (; j + 2 * VL <= hw; j += 2 * VL) {
+            const vecf p0 = loadv(p + j), p1 = loadv(p + j + VL);
+            vecf g0 = loadv(g + j), g1 = loadv(g + j + VL);
+            if (beta) { /* the ReLU's mask */
+                g0 = (vecf)((veci)g0 & (bn_affine_v(p0, vg, vb) > zero));
+                g1 = (vecf)((veci)g1 & (bn_affine_v(p1, vg, vb) > zero));
+            }
+            a0 += g0;
+            a1 += g1;
+            b0 += g0 * (p0 - vmu);
+            b1 += g1 * (p1 - vmu);
+        }
+        a0 += a1;
+        b0 += b1;
         float a = 0, b = 0;
-        if (beta) {
-#pragma omp simd reduction(+ : a, b)
-            for (int j = 0; j < hw; j++) {
-                float gj = bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
-                a += gj;
-                b += gj * (p[j] - mu);
-            }
-        } else {
-#pragma omp simd reduction(+ : a, b)
-            for (int j = 0; j < hw; j++) {
-                a += g[j];
-                b += g[j] * (p[j] - mu);
-            }
+        for (int l = 0; l < VL; l++)
+            a += a0[l], b += b0[l];
+        for (; j < hw; j++) {
+            const float gj = !beta || bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
+            a += gj;
+            b += gj * (p[j] - mu);
         }
         sdy += a;
         sdyx += b;
@@ -726,14 +755,19 @@ static inline void bn_dx_row(const bn_coef *k, int relu, int acc, const float *p
                              float *q, int hw)
 {
     const float fg = k->fg, fb = k->fb, mu = k->mu, k1 = k->k1, mdy = k->mdy, k2 = k->k2;
+    /* g[j] read whatever the mask: read under it, GCC made masked loads */
     if (relu && !acc) {
 #pragma omp simd
-        for (int j = 0; j < hw; j++)
-            q[j] = k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+        for (int j = 0; j < hw; j++) {
+            const float gj = g[j];
+            q[j] = k1 * ((bn_affine(p[j], fg, fb) > 0 ? gj : 0) - mdy - (p[j] - mu) * k2);
+        }
     } else if (relu) {
 #pragma omp simd
-        for (int j = 0; j < hw; j++)
-            q[j] += k1 * ((bn_affine(p[j], fg, fb) > 0 ? g[j] : 0) - mdy - (p[j] - mu) * k2);
+        for (int j = 0; j < hw; j++) {
+            const float gj = g[j];
+            q[j] += k1 * ((bn_affine(p[j], fg, fb) > 0 ? gj : 0) - mdy - (p[j] - mu) * k2);
+        }
     } else {
 #pragma omp simd
         for (int j = 0; j < hw; j++)
