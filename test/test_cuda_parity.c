@@ -169,6 +169,10 @@ static void test_conv(void **state)
         p->gpu->conv_backward(p->gpu->ctx, &d, x.g, w.g, dy.g, dx.g, dw.g, d.bias ? db.g : NULL, 1);
         same(p, &dx, TOL, "conv dx");
         same(p, &dw, TOL, "conv dw");
+        /* and overwriting it: what dx held (the sum above) is gone */
+        p->cpu->conv_backward(p->cpu->ctx, &d, x.c, w.c, dy.c, dx.c, dw.c, d.bias ? db.c : NULL, 0);
+        p->gpu->conv_backward(p->gpu->ctx, &d, x.g, w.g, dy.g, dx.g, dw.g, d.bias ? db.g : NULL, 0);
+        same(p, &dx, TOL, "conv dx, overwritten");
         if (d.bias)
             same(p, &db, TOL, "conv db");
         buf *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
