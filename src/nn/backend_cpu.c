@@ -160,11 +160,17 @@ static int tile_rows(int K, int ho, int wo)
 
 /* One image of a stride-1 convolution: y (beta 0: overwrite, 1: add) =
  * conv(x [c, h, w], wt [co, c, k, k], pad) of co x ho x wo, as im2col tiles
- * and sgemm, col a workspace of K * tile_rows(K, ho, wo) * wo floats. */
+ * and sgemm, col a workspace of K * tile_rows(K, ho, wo) * wo floats.
+ * Overwriting clears y and adds: given a beta other than 1, OpenBLAS scales
+ * C in a pass of its own (sgemm_beta), slower than the memset. */
 static void conv_image(const float *x, int c, int h, int w, const float *wt, int co, int k,
                        int pad, int ho, int wo, float beta, float *col, float *y)
 {
     const int K = c * k * k, HWo = ho * wo;
+    if (beta == 0.0f) {
+        memset(y, 0, (size_t)co * HWo * sizeof(float));
+        beta = 1.0f;
+    }
     if (k == 1 && pad == 0) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, HWo, K, 1.0f, wt, K, x, HWo,
                     beta, y, HWo);
@@ -931,9 +937,12 @@ static void conv_backward(cpu_ctx *ctx, const a4nn_conv_desc *d, const float *x,
                 } else if (direct_1x1(d)) {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, HWo, 1.0f,
                                 dyi, HWo, xi, HWo, 1.0f, acc, K);
-                    if (dx)
+                    if (dx) { /* overwriting: cleared, then added (conv_image) */
+                        if (!dx_acc)
+                            memset(dx + i * xs, 0, xs * sizeof(float));
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HWo, d->c_out, 1.0f,
-                                    w, K, dyi, HWo, dx_acc ? 1.0f : 0.0f, dx + i * xs, HWo);
+                                    w, K, dyi, HWo, 1.0f, dx + i * xs, HWo);
+                    }
                 } else {
                     for (int oy = 0; oy < d->h_out; oy += tr) {
                         int oy1 = oy + tr < d->h_out ? oy + tr : d->h_out,
