@@ -409,7 +409,9 @@ static void test_conv_forward_stats(void **state)
                     assert_close(sv[2 * co + ch], sv[ch], 1e-5 * (1 + fabsf(sv[ch])));
                     assert_close(sv[3 * co + ch], sv[co + ch], 1e-4 * sv[co + ch]);
                     assert_close(rm2[ch], rm[ch], 1e-5 * (1 + fabsf(rm[ch])));
-                    assert_close(rv2[ch], rv[ch], 1e-5 * rv[ch]);
+                    /* two float accumulations of up to 16k values, in orders that
+                     * depend on the build's optimisation: as close as invstd */
+                    assert_close(rv2[ch], rv[ch], 1e-4 * rv[ch]);
                 }
                 free(x), free(w), free(b), free(y1), free(y2), free(st), free(gamma),
                     free(beta), free(z1), free(z2), free(rm), free(sv);
