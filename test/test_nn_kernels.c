@@ -291,6 +291,32 @@ static void test_maxpool_overwrite(void **state)
     free(x), free(dy), free(da), free(db);
 }
 
+/* The shapes of the tests of the convolution entries that feed BatchNorm
+ * (n, c_in, c_out, h, w, k, pad): odd sizes and channel counts, the grid's
+ * position chunks, im2col over 128 channels, and shapes of the searches at
+ * 8, 16 and 24 channels on 32x32, 64x64, 63x63 and 127x127 maps; and the
+ * kernel choices that take every convolution path (direct 3x3, 1x1 sgemm,
+ * im2col + sgemm, Winograd and, where built with it, oneDNN) */
+static const int conv_shapes[][7] = {
+    {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
+    {5, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
+    {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
+    {1, 24, 24, 127, 127, 3, 1}, {2, 48, 24, 63, 63, 1, 0},  {4, 24, 24, 32, 32, 3, 1},
+    {1, 3, 4, 5, 5, 3, 1},
+};
+#define N_CONV_SHAPES (sizeof conv_shapes / sizeof *conv_shapes)
+static const a4nn_cpu_kernels conv_kernels[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
+                                                A4NN_CPU_KERNELS_AUTO};
+#define N_CONV_KERNELS (sizeof conv_kernels / sizeof *conv_kernels)
+
+/* the convolution of conv_shapes[s], with or without a bias */
+static a4nn_conv_desc shape_desc(size_t s, int bias)
+{
+    const int *S = conv_shapes[s];
+    return (a4nn_conv_desc){S[0], S[1], S[3], S[4], S[2], S[3] + 2 * S[6] - S[5] + 1,
+                            S[4] + 2 * S[6] - S[5] + 1, S[5], S[6], bias};
+}
+
 /* The convolution backward overwriting its input gradient: the floats of
  * accumulating into zeros (dx filled with anything beforehand), dw alike,
  * on every path: direct 3x3 (padded, unpadded, the grid's position chunks),
@@ -299,22 +325,11 @@ static void test_maxpool_overwrite(void **state)
 static void test_conv_dx_overwrite(void **state)
 {
     (void)state;
-    static const int shapes[][7] = {
-        /* n, c_in, c_out, h, w, k, pad */
-        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
-        {2, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
-        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
-        {1, 24, 24, 127, 127, 3, 1}, {2, 48, 24, 63, 63, 1, 0},  {4, 24, 24, 32, 32, 3, 1},
-    };
-    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
-                                   A4NN_CPU_KERNELS_AUTO};
     for (int t = 1; t <= 2; t++)
-        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
-            a4nn_backend *be = cpu_backend(t, ks[kk]);
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-                const int *S = shapes[s];
-                a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2], S[3] + 2 * S[6] - S[5] + 1,
-                                    S[4] + 2 * S[6] - S[5] + 1, S[5], S[6], 0};
+        for (size_t kk = 0; kk < N_CONV_KERNELS; kk++) {
+            a4nn_backend *be = cpu_backend(t, conv_kernels[kk]);
+            for (size_t s = 0; s < N_CONV_SHAPES; s++) {
+                a4nn_conv_desc d = shape_desc(s, 0);
                 a4nn_rng r;
                 a4nn_rng_seed(&r, 7 + s);
                 const size_t xs = (size_t)d.n * d.c_in * d.h_in * d.w_in,
@@ -343,24 +358,12 @@ static void test_conv_dx_overwrite(void **state)
 static void test_conv_forward_stats(void **state)
 {
     (void)state;
-    static const int shapes[][7] = {
-        /* n, c_in, c_out, h, w, k, pad */
-        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
-        {5, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
-        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
-        {1, 24, 24, 127, 127, 3, 1}, {2, 48, 24, 63, 63, 1, 0},  {4, 24, 24, 32, 32, 3, 1},
-        {1, 3, 4, 5, 5, 3, 1},
-    };
-    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
-                                   A4NN_CPU_KERNELS_AUTO};
     for (int t = 1; t <= 2; t++)
-        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
-            a4nn_backend *be = cpu_backend(t, ks[kk]);
+        for (size_t kk = 0; kk < N_CONV_KERNELS; kk++) {
+            a4nn_backend *be = cpu_backend(t, conv_kernels[kk]);
             assert_non_null(be->conv_forward_stats);
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-                const int *S = shapes[s];
-                a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2], S[3] + 2 * S[6] - S[5] + 1,
-                                    S[4] + 2 * S[6] - S[5] + 1, S[5], S[6], 1};
+            for (size_t s = 0; s < N_CONV_SHAPES; s++) {
+                a4nn_conv_desc d = shape_desc(s, 1);
                 a4nn_rng r;
                 a4nn_rng_seed(&r, 11 + s);
                 const int co = d.c_out, hw = d.h_out * d.w_out;
@@ -427,26 +430,13 @@ static void test_conv_forward_stats(void **state)
 static void test_conv_bn_relu_backward(void **state)
 {
     (void)state;
-    static const int shapes[][7] = {
-        /* n, c_in, c_out, h, w, k, pad */
-        {3, 8, 8, 30, 30, 3, 1},     {2, 1, 8, 32, 32, 3, 0},    {2, 5, 11, 40, 37, 3, 1},
-        {5, 16, 16, 15, 15, 3, 1},   {3, 24, 8, 30, 30, 1, 0},   {2, 13, 17, 11, 7, 1, 0},
-        {2, 130, 5, 6, 7, 3, 1},     {2, 16, 16, 64, 64, 3, 1},  {2, 32, 32, 15, 15, 3, 1},
-        {1, 24, 24, 127, 127, 3, 1}, {2, 48, 24, 63, 63, 1, 0},  {4, 24, 24, 32, 32, 3, 1},
-        {1, 3, 4, 5, 5, 3, 1},
-    };
-    const a4nn_cpu_kernels ks[] = {A4NN_CPU_KERNELS_DIRECT, A4NN_CPU_KERNELS_OWN,
-                                   A4NN_CPU_KERNELS_AUTO};
     for (int t = 1; t <= 2; t++)
-        for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++) {
-            a4nn_backend *be = cpu_backend(t, ks[kk]);
+        for (size_t kk = 0; kk < N_CONV_KERNELS; kk++) {
+            a4nn_backend *be = cpu_backend(t, conv_kernels[kk]);
             assert_non_null(be->conv_bn_relu_backward);
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (size_t s = 0; s < N_CONV_SHAPES; s++)
                 for (int acc = 0; acc <= 1; acc++) {
-                    const int *S = shapes[s];
-                    a4nn_conv_desc d = {S[0], S[1], S[3], S[4], S[2],
-                                        S[3] + 2 * S[6] - S[5] + 1, S[4] + 2 * S[6] - S[5] + 1,
-                                        S[5], S[6], s % 2};
+                    a4nn_conv_desc d = shape_desc(s, s % 2);
                     a4nn_rng r;
                     a4nn_rng_seed(&r, 23 + s);
                     const int co = d.c_out, hw = d.h_out * d.w_out;

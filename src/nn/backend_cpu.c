@@ -460,9 +460,7 @@ static void image_stats(const float *y, int c, int hw, double *st)
         }
         s0 += s1;
         q0 += q1;
-        float s = 0, q = 0;
-        for (int l = 0; l < VL; l++)
-            s += s0[l], q += q0[l];
+        float s = hsumv(s0), q = hsumv(q0);
         for (; j < hw; j++) {
             const float v = p[j] - shift;
             s += v;
@@ -736,9 +734,7 @@ static bn_coef bn_sums(int n, int c, int hw, int ch, const float *x, const float
         }
         a0 += a1;
         b0 += b1;
-        float a = 0, b = 0;
-        for (int l = 0; l < VL; l++)
-            a += a0[l], b += b0[l];
+        float a = hsumv(a0), b = hsumv(b0);
         for (; j < hw; j++) {
             const float gj = !beta || bn_affine(p[j], fg, fb) > 0 ? g[j] : 0;
             a += gj;

@@ -30,6 +30,15 @@ static inline vecf loadv(const float *p)
 }
 static inline void storev(float *p, vecf v) { memcpy(p, &v, sizeof v); }
 
+/* the sum of a vector's lanes, in lane order */
+static inline float hsumv(vecf v)
+{
+    float s = 0;
+    for (int l = 0; l < VL; l++)
+        s += v[l];
+    return s;
+}
+
 static inline size_t round_dco(int c) { return (size_t)(c + DCO - 1) / DCO * DCO; }
 
 /* w [co][c][kk] -> blocks of DCO output channels: pk[cb][c][kk][DCO], zero-filled */
