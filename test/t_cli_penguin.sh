@@ -34,6 +34,27 @@ grep -q 'policy median' "$tmp/err.txt"
 "$A4NN" penguin --curves "$CSV" --policy ensemble 2>"$tmp/err.txt" >/dev/null
 grep -q 'policy ensemble' "$tmp/err.txt"
 "$A4NN" penguin --curve list | grep -q '^default'
+# a file of full curves of another length: the budget is that length, so the
+# front policy sees models finish and calibrates (with 25 it would see none)
+awk -F, 'NR == 1 || $1 < 20' "$CSV" >"$tmp/e20.csv"
+"$A4NN" penguin --curves "$tmp/e20.csv" --format json >"$tmp/e20.json" 2>"$tmp/err.txt"
+grep -q 'budget 20 epochs, the length of every curve' "$tmp/err.txt"
+python3 - "$tmp/e20.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["budget"] == 20 and d["epochs_saved_pct"] > 20, (d["budget"], d["epochs_saved_pct"])
+assert max(r["epochs_used"] for r in d["rows"]) == 20
+EOF
+"$A4NN" penguin --curves "$tmp/e20.csv" --policy fixed:10 2>"$tmp/err.txt" >/dev/null
+grep -q 'epochs saved 50.0 %' "$tmp/err.txt"
+# --budget wins; curves of different lengths (a run with early stops) keep 25
+"$A4NN" penguin --curves "$tmp/e20.csv" --budget 25 2>"$tmp/err.txt" >/dev/null
+grep -q 'budget 20 epochs' "$tmp/err.txt" && { echo "FAIL: --budget 25 not honoured"; exit 1; }
+grep -q 'epochs saved 0.0 %' "$tmp/err.txt"
+awk -F, 'NR > 1 && $1 == 0 { m++ } NR == 1 || m > 40 || $1 < 20' "$CSV" >"$tmp/mixed.csv"
+"$A4NN" penguin --curves "$tmp/mixed.csv" --format json 2>"$tmp/err.txt" | python3 -c '
+import json, sys; assert json.load(sys.stdin)["budget"] == 25'
+grep -q 'the length of every curve' "$tmp/err.txt" && { echo "FAIL: budget taken from curves of different lengths"; exit 1; }
 
 expect_fail() {
   local pat=$1; shift

@@ -94,6 +94,15 @@ done
 diff <(stable_results "$TMP/p2/results.csv") <(stable_results "$TMP/p5/results.csv") \
   || fail "pareto-policy results differ between 2 and 5 workers"
 grep -q ',converged,' "$TMP/p2/results.csv" || fail "the pareto policy stopped no model"
+# a search where PENGUIN stopped nothing says why in its summary (here 4
+# models: fewer than calibrate_after, so the front policy never calibrates);
+# one where it stopped models does not
+run 4 "$A4NN" run configs/replay.ini "${common[@]}" --search.pop_size=4 --search.n_gens=0 \
+  --run.dir="$TMP/few" --quiet || fail "4-model replay run failed"
+grep -q "(0.0 % saved)" "$TMP/few/run.log" || fail "the 4-model run saved epochs"
+grep -q "PENGUIN (front) stopped no model: it stops none until 5 models" "$TMP/few/run.log" \
+  || fail "no explanation of the zero savings in run.log"
+grep -q "stopped no model" "$TMP/w2/run.log" && fail "explanation printed although models stopped"
 # --penguin=off: plain NSGA-Net, every model trains its whole budget
 run 4 "$A4NN" run configs/replay.ini "${common[@]}" --penguin=off --run.dir="$TMP/off" --quiet \
   || fail "--penguin=off run failed"

@@ -51,7 +51,9 @@ static void penguin_usage(FILE *out)
             "                        front: models that reach the budget before any stop\n"
             "                        (5); epochs a model trains before it may stop (2);\n"
             "                        chance-level accuracy in percent (50)\n"
-            "  --budget E            epoch budget; predictions are f(E) (default 25)\n"
+            "  --budget E            epoch budget; predictions are f(E) (default: the\n"
+            "                        curves' length when every curve has the same one,\n"
+            "                        else 25, the original searches' budget)\n"
             "  --plugin LIB.so       load a curve plug-in (exports a4nn_curve_plugin)\n");
 }
 
@@ -131,6 +133,18 @@ static void print_definitions(FILE *o, int n, int budget)
             n, budget);
 }
 
+/* The length every curve of the set shares, or 0 when they differ: a file of
+ * full curves (every model trained to the budget) tells its budget, a file of
+ * a run with early stops does not. */
+static int common_length(const a4nn_curve_set *set)
+{
+    int len = set->n_models > 0 ? set->models[0].n_epochs : 0;
+    for (int i = 1; i < set->n_models; i++)
+        if (set->models[i].n_epochs != len)
+            return 0;
+    return len;
+}
+
 int cmd_penguin(int argc, char **argv)
 {
     if (app_wants_help(argc, argv)) {
@@ -141,7 +155,7 @@ int cmd_penguin(int argc, char **argv)
     a4nn_penguin_config_defaults(&cfg);
     a4nn_curve_registry *reg = a4nn_curve_registry_alloc();
     const char *path = NULL;
-    int list = 0, json = 0, workers = 2, orders = 1;
+    int list = 0, json = 0, workers = 2, orders = 1, budget_given = 0;
     unsigned long seed = 1;
     a4nn_error err;
     for (int i = 1; i < argc; i++) {
@@ -173,6 +187,8 @@ int cmd_penguin(int argc, char **argv)
             seed = (unsigned long)int_option(key, v, 0, 100000);
         else if (a4nn_penguin_config_set(&cfg, key, v, &err))
             a4nn_die("penguin: %s", err.msg);
+        else
+            budget_given |= !strcmp(key, "budget");
     }
     if (list) {
         for (int i = 0; i < a4nn_curve_count(reg); i++) {
@@ -189,6 +205,12 @@ int cmd_penguin(int argc, char **argv)
     a4nn_curve_set set;
     if (a4nn_curves_read(path, &set, &err))
         a4nn_die("penguin: %s", err.msg);
+    const int len = common_length(&set);
+    if (!budget_given && len > 0 && len != cfg.budget) {
+        fprintf(stderr, "penguin: budget %d epochs, the length of every curve in %s (--budget "
+                        "to set another)\n", len, path);
+        cfg.budget = len;
+    }
     a4nn_replay_row *rows = a4nn_calloc((size_t)set.n_models, sizeof *rows);
     a4nn_replay_summary sum;
     if (a4nn_penguin_replay(&cfg, reg, &set, workers, rows, &sum, &err))

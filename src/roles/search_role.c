@@ -813,6 +813,32 @@ static void search_banner(search_state *s)
           (unsigned long long)cfg->seed, ctx->dir, ctx->resume ? " (resumed)" : "");
 }
 
+/* A search where PENGUIN was on but stopped nothing says why, so that
+ * "0.0 % saved" does not read as a fault: the front policy waits for
+ * calibrate_after models to train to the budget, and then stops only models
+ * whose optimistic prediction cannot reach the front. */
+static void explain_no_savings(search_state *s)
+{
+    const a4nn_config *cfg = s->cfg;
+    a4nn_penguin_config pc;
+    if (!cfg->penguin || s->done == 0 || s->epochs_used < s->epochs_budget ||
+        a4nn_config_penguin(cfg, &pc, NULL) != A4NN_OK)
+        return;
+    pc = a4nn_penguin_config_resolved(&pc);
+    if (strcmp(pc.policy->name, "front") != 0)
+        return;
+    char why[96];
+    if (s->done <= pc.calibrate_after)
+        snprintf(why, sizeof why, "this search had %d", s->done);
+    else
+        snprintf(why, sizeof why, "none of the %d models after them was ruled out",
+                 s->done - pc.calibrate_after);
+    logf_(s, "PENGUIN (front) stopped no model: it stops none until %d models have trained to "
+             "the budget, and then only a model that cannot reach the Pareto front even at the "
+             "optimistic end of its calibrated prediction; %s\n",
+          pc.calibrate_after, why);
+}
+
 static int search_finish(search_state *s, a4nn_error *err)
 {
     int rc = A4NN_OK;
@@ -843,6 +869,8 @@ static int search_finish(search_state *s, a4nn_error *err)
               s->epochs_used, s->epochs_budget,
               s->epochs_budget ? 100.0 * (1.0 - (double)s->epochs_used / s->epochs_budget) : 0.0,
               e1);
+        if (!s->interrupted)
+            explain_no_savings(s);
     }
     return rc;
 }
