@@ -21,6 +21,7 @@ typedef struct {
     int bn_of;
     const float *bn_dz;
     size_t bn_dzs;
+    int conv_of; /* that BN: the convolution that runs its backward, or -1 */
 } layer;
 
 struct a4nn_net {
@@ -207,6 +208,7 @@ static void plan_fusion(a4nn_net *net)
         }
         if (net->be->conv_bn_relu_backward) {
             net->layers[p].bn_of = i;
+            net->layers[i].conv_of = p;
             net->no_grad[t] = 1;
         }
     }
@@ -264,7 +266,7 @@ a4nn_net *a4nn_net_alloc(const a4nn_arch *arch, int max_batch, a4nn_backend *be,
         const a4nn_op *op = &a->ops[i];
         layer *l = &net->layers[i];
         l->b = SIZE_MAX;
-        l->stats_of = l->bn_of = -1;
+        l->stats_of = l->bn_of = l->conv_of = -1;
         const int cin = a->tensor[op->in[0]].c, cout = a->tensor[op->out].c;
         if (op->kind == A4NN_OP_CONV) {
             l->w = np;
@@ -500,8 +502,8 @@ int a4nn_net_backward(a4nn_net *net, const float *dlogits, int batch, a4nn_error
             l = &net->layers[i];
             const int t = op->in[0];
             if (net->no_grad[t]) { /* the convolution that wrote t runs it */
-                net->layers[producer(a, t)].bn_dz = dr;
-                net->layers[producer(a, t)].bn_dzs = drs;
+                net->layers[l->conv_of].bn_dz = dr;
+                net->layers[l->conv_of].bn_dzs = drs;
                 continue;
             }
             clear_input_grads(net, i, batch);
