@@ -86,8 +86,6 @@ static a4nn_conv_desc conv_desc(const a4nn_net *net, const a4nn_op *op, int batc
  * zeroes it first, a4nn_net_backward) to the backward of its producer, after
  * which its buffer can serve another tensor. Buffers are handed out best-fit from a
  * free list, so peak gradient memory is a few layers, not the whole network. */
-static int producer(const a4nn_arch *a, int t);
-
 static void plan_gradients(a4nn_net *net)
 {
     const a4nn_arch *a = &net->arch;
@@ -112,8 +110,8 @@ static void plan_gradients(a4nn_net *net)
         const int pair = i > 0 && net->fused[i - 1];
         release[a->ops[i].out] = pair ? i - 1 : i;
         /* a pair whose backward the convolution before it runs: then */
-        if (pair && net->no_grad[a->ops[i - 1].in[0]])
-            release[a->ops[i].out] = producer(a, a->ops[i - 1].in[0]);
+        if (pair && net->layers[i - 1].conv_of >= 0)
+            release[a->ops[i].out] = net->layers[i - 1].conv_of;
     }
     for (int t = 0; t < a->n_tensors; t++)
         if (net->view_of[t] >= 0 && release[t] < release[net->view_of[t]])
